@@ -1,0 +1,99 @@
+# bsrun — build orchestrator for untrusted RPM source packages.
+# Targets: all (default), asan, check, demo, install, bench, valgrind, clean.
+# `make asan check` builds with ASan+UBSan and runs the tests against that build.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share/bsrun
+MANDIR     ?= $(PREFIX)/share/man
+DESTDIR    ?=
+
+PKGS       := lua5.4 libcap rpm popt libseccomp libsolv libsolvext libcurl
+CC         ?= cc
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+# The build variant: `asan` anywhere in the goals (or SAN=1) selects ASan+UBSan.
+VARIANT    := $(if $(filter asan,$(MAKECMDGOALS))$(SAN),asan,release)
+BUILD      := build/$(VARIANT)
+ifeq ($(VARIANT),asan)
+SANFLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPTFLAGS   := -O1 -g
+else
+SANFLAGS   :=
+OPTFLAGS   := -O2 -g
+endif
+# Record the variant so that switching variants relinks src/bsrun.
+$(shell mkdir -p build; [ "$$(cat build/variant 2>/dev/null)" = "$(VARIANT)" ] || echo $(VARIANT) > build/variant)
+
+CFLAGS     ?= $(OPTFLAGS)
+ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+              -D_GNU_SOURCE -DBSRUN_VERSION='"$(VERSION)"' -DBSRUN_DATADIR='"$(DATADIR)"' \
+              -Isrc $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+CORE_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
+CORE_OBJS  := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
+MAIN_OBJ   := $(BUILD)/main.o
+TEST_SRCS  := $(wildcard tests/unit/*.c)
+TEST_OBJS  := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
+UNIT       := $(BUILD)/unit-tests
+
+.PHONY: all asan check check-unit check-cli demo install uninstall bench valgrind clean deps
+all: src/bsrun
+asan: src/bsrun
+
+deps:
+	@tools/install-deps
+
+src/bsrun: $(MAIN_OBJ) $(CORE_OBJS) build/variant
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(CORE_OBJS) $(PKG_LIBS)
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/unit/%.c $(wildcard src/*.h tests/unit/*.h) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DBSRUN_SRCDIR='"$(CURDIR)"' -c -o $@ $<
+
+$(UNIT): $(TEST_OBJS) $(CORE_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(CORE_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
+
+# make check: install what is missing, build, run unit and CLI tests.
+check: deps
+	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-cli
+
+check-unit: $(UNIT)
+	$(UNIT)
+
+check-cli: src/bsrun
+	tests/cli/run
+
+valgrind: $(UNIT)
+	CK_FORK=no valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
+	  --errors-for-leak-kinds=definite,indirect --error-exitcode=99 $(UNIT)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	tools/demo
+
+bench: src/bsrun
+	bench/run
+
+install: src/bsrun
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 src/bsrun $(DESTDIR)$(BINDIR)/bsrun
+	cp -R lua recipes policies $(DESTDIR)$(DATADIR)/
+	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)
+	install -m 0644 doc/bsrun.1 $(DESTDIR)$(MANDIR)/man1/bsrun.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/bsrun $(DESTDIR)$(MANDIR)/man1/bsrun.1
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build src/bsrun

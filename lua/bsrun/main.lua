@@ -1,0 +1,144 @@
+-- bsrun.main: the trusted half of a bsrun run. It checks the command line's
+-- inputs, loads and validates the policy, and hands the recipe sandbox a job
+-- made only of plain data (see doc/recipes.md for its fields).
+local errors = require "bsrun.errors"
+local policy = require "bsrun.policy"
+local srpm = require "bsrun.srpm"
+
+local M = {}
+
+M.DEFAULT_POLICY = "hostdist"
+M.DEFAULT_RESULTS = "results"
+
+local function is_path(s)
+  return s:find("/", 1, true) ~= nil or s:sub(-4) == ".lua"
+end
+
+-- Returns true when path can be opened and read, else nil and the reason.
+local function check_readable(path)
+  local f, err = io.open(path, "r")
+  if not f then return nil, (err:gsub("^[^:]*: ", "")) end
+  local _, rerr = f:read(0)
+  f:close()
+  if rerr then return nil, rerr end
+  return true
+end
+
+local function available(dir)
+  local names = {}
+  for _, f in ipairs(bsrun_host.listdir(dir) or {}) do
+    local n = f:match("^(.+)%.lua$")
+    if n then names[#names + 1] = n end
+  end
+  return #names > 0 and table.concat(names, ", ") or "none"
+end
+
+--- Resolves RECIPE (a path, or a name in DATADIR/recipes) to a readable file.
+function M.find_recipe(recipe, datadir)
+  local dir = datadir .. "/recipes"
+  if is_path(recipe) then
+    local ok, err = check_readable(recipe)
+    if not ok then
+      errors.raise(errors.USAGE, "cannot read recipe %s: %s", recipe, err)
+    end
+    return recipe, recipe:match("([^/]+)%.lua$") or recipe:match("([^/]+)$")
+  end
+  if not recipe:match("^[%w][%w._-]*$") then
+    errors.raise(errors.USAGE, "recipe '%s': not a recipe name (letters, digits, . _ -) or a file", recipe)
+  end
+  local path = dir .. "/" .. recipe .. ".lua"
+  if not check_readable(path) then
+    errors.raise(errors.USAGE, "recipe '%s' not found in %s (available: %s)", recipe, dir, available(dir))
+  end
+  return path, recipe
+end
+
+--- Where each package's results go: -r DIR itself for one package, DIR/STEM
+--- for several; ./results/STEM by default.
+local function resultdir_for(options, pkg, count)
+  if options.resultdir then
+    return count == 1 and options.resultdir or (options.resultdir .. "/" .. pkg.stem)
+  end
+  return M.DEFAULT_RESULTS .. "/" .. pkg.stem
+end
+
+--- Splits the normalized "NAME VALUE" defines into {name=, value=} records.
+local function parse_defines(defines)
+  local out = {}
+  for i, d in ipairs(defines) do
+    local name, value = d:match("^(%S+)%s(.*)$")
+    out[i] = { name = name, value = value }
+  end
+  return out
+end
+
+--- Checks every input and returns the job: plain data for the recipe sandbox.
+function M.prepare(options, datadir)
+  local recipe_file, recipe_name = M.find_recipe(options.recipe, datadir)
+  local packages, seen = {}, {}
+  for i, path in ipairs(options.args) do
+    local pkg = srpm.check(path)
+    if seen[pkg.stem] then
+      errors.raise(errors.USAGE, "%s and %s are the same package", seen[pkg.stem], path)
+    end
+    seen[pkg.stem] = path
+    packages[i] = pkg
+  end
+  for _, pkg in ipairs(packages) do
+    pkg.resultdir = resultdir_for(options, pkg, #packages)
+  end
+  local pol = policy.load(options.policy or M.DEFAULT_POLICY, datadir .. "/policies")
+  return {
+    version = require("bs").version,
+    datadir = datadir,
+    recipe_file = recipe_file,
+    recipe_name = recipe_name,
+    policy = pol,
+    packages = packages,
+    defines = parse_defines(options.defines),
+    options = options,
+  }
+end
+
+local function policy_check(names, datadir)
+  local dir = datadir .. "/policies"
+  if #names == 0 then
+    for _, f in ipairs(bsrun_host.listdir(dir) or {}) do
+      local n = f:match("^(.+)%.lua$")
+      if n then names[#names + 1] = n end
+    end
+  end
+  local failed = 0
+  for _, name in ipairs(names) do
+    local ok, res = pcall(policy.load, name, dir)
+    if ok then
+      print(string.format("%s: ok (%s)", res.name, res.file))
+    elseif errors.is(res) then
+      failed = failed + 1
+      io.stderr:write("bsrun: error: ", res.message, "\n")
+    else
+      error(res, 0)
+    end
+  end
+  return failed == 0 and errors.OK or errors.USAGE
+end
+
+--- `bsrun policy check [POLICY...]` and `bsrun policy show POLICY`.
+function M.policy_command(options, datadir)
+  local words = options.args
+  local verb = table.remove(words, 1)
+  if verb == "check" then
+    return policy_check(words, datadir)
+  elseif verb == "show" then
+    if #words ~= 1 then
+      errors.raise(errors.USAGE, "usage: bsrun policy show POLICY")
+    end
+    io.stdout:write(policy.dump(policy.load(words[1], datadir .. "/policies")), "\n")
+    return errors.OK
+  elseif verb == nil then
+    errors.raise(errors.USAGE, "usage: bsrun policy check|show [POLICY...] (see bsrun --help)")
+  end
+  errors.raise(errors.USAGE, "unknown policy command '%s' (expected check or show)", verb)
+end
+
+return M

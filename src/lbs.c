@@ -1,0 +1,69 @@
+/* The `bs` module: version, feature tests and submodules. */
+#include "lbs.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <string.h>
+
+#ifndef BSRUN_VERSION
+#define BSRUN_VERSION "0.0.0"
+#endif
+
+static const luaL_Reg submodules[] = {
+	{ "log", luaopen_bs_log },
+	{ NULL, NULL },
+};
+
+/* Primitive families later versions add; bs.has() says which this build has. */
+static const char *const planned[] = { "ctx", "fs", "rpm", NULL };
+
+/* bs.has(name) → true when this build provides bs.NAME. */
+static int bs_has(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+
+	for (const luaL_Reg *m = submodules; m->name; m++)
+		if (strcmp(m->name, name) == 0) {
+			lua_pushboolean(L, 1);
+			return 1;
+		}
+	for (const char *const *p = planned; *p; p++)
+		if (strcmp(*p, name) == 0) {
+			lua_pushboolean(L, 0);
+			return 1;
+		}
+	return luaL_error(L, "bs.has: unknown primitive family '%s'", name);
+}
+
+int luaopen_bs(lua_State *L)
+{
+	static const luaL_Reg funcs[] = {
+		{ "has", bs_has },
+		{ NULL, NULL },
+	};
+
+	luaL_newlib(L, funcs);
+	lua_pushliteral(L, BSRUN_VERSION);
+	lua_setfield(L, -2, "version");
+	for (const luaL_Reg *m = submodules; m->name; m++) {
+		lua_pushfstring(L, "bs.%s", m->name);
+		luaL_requiref(L, lua_tostring(L, -1), m->func, 0);
+		lua_setfield(L, -3, m->name);
+		lua_pop(L, 1);
+	}
+	return 1;
+}
+
+void bs_lua_preload_bs(lua_State *L)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	lua_pushcfunction(L, luaopen_bs);
+	lua_setfield(L, -2, "bs");
+	for (const luaL_Reg *m = submodules; m->name; m++) {
+		lua_pushfstring(L, "bs.%s", m->name);
+		lua_pushcfunction(L, m->func);
+		lua_setfield(L, -3, lua_tostring(L, -2));
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}

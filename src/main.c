@@ -1,0 +1,58 @@
+/* bsrun: entry point — parse the command line, find the data directory, dispatch. */
+#include "cli.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "lrun.h"
+#include "paths.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+	struct bs_opts o;
+	char err[512], datadir[PATH_MAX];
+	int code, r;
+
+	code = bs_cli_parse(argc, (const char **)argv, &o, err, sizeof err);
+	if (code) {
+		bs_log(BS_LOG_ERROR, "%s", err);
+		bs_cli_free(&o);
+		return code;
+	}
+	bs_log_set_level(bs_log_level_for_verbosity(o.verbosity));
+	switch (o.cmd) {
+	case BS_CMD_HELP:
+		bs_cli_help(stdout);
+		code = BS_EXIT_OK;
+		goto out;
+	case BS_CMD_VERSION:
+		printf("bsrun %s\n", BSRUN_VERSION);
+		code = BS_EXIT_OK;
+		goto out;
+	case BS_CMD_CTX:
+	case BS_CMD_CACHE:
+		bs_log(BS_LOG_ERROR, "'bsrun %s' is reserved and not available in this version (see bsrun --help)",
+		       o.cmd == BS_CMD_CTX ? "ctx" : "cache");
+		code = BS_EXIT_USAGE;
+		goto out;
+	default:
+		break;
+	}
+	r = bs_find_datadir(datadir, sizeof datadir);
+	if (r < 0) {
+		bs_log(BS_LOG_ERROR, "cannot find bsrun's Lua library (looked in %s): %s", datadir, strerror(-r));
+		code = BS_EXIT_INFRA;
+		goto out;
+	}
+	code = o.cmd == BS_CMD_POLICY ? bs_run_policy(&o, datadir) : bs_run_build(&o, datadir);
+out:
+	if (fflush(stdout) != 0 && code == BS_EXIT_OK) {
+		bs_log(BS_LOG_ERROR, "cannot write output: %s", strerror(errno));
+		code = BS_EXIT_INFRA;
+	}
+	bs_cli_free(&o);
+	return code;
+}

@@ -1,0 +1,27 @@
+/* Shared declarations of bsrun's Check unit tests. */
+#ifndef BSRUN_TESTS_H
+#define BSRUN_TESTS_H
+
+#include <check.h>
+#include <lua.h>
+
+#ifndef BSRUN_SRCDIR
+#define BSRUN_SRCDIR "."
+#endif
+
+Suite *cli_suite(void);
+Suite *sanitize_suite(void);
+Suite *sandbox_suite(void);
+Suite *bindings_suite(void);
+Suite *policy_suite(void);
+Suite *driver_suite(void);
+
+/* Runs chunk `code` in L; fails the test with the error message if it raises.
+ * Leaves the chunk's first result on the stack. */
+void run_lua(lua_State *L, const char *code);
+
+/* Runs chunk `code` in L and returns the error message it raised (a static
+ * copy), or NULL when it ran without error. */
+const char *lua_error_of(lua_State *L, const char *code);
+
+#endif
