@@ -35,6 +35,10 @@ ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prot
               -Isrc $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
+# `make V=1` shows the full compiler command lines.
+Q          := $(if $(V),,@)
+say         = $(if $(V),,@printf '  %-6s %s\n' '$(1)' '$(2)';)
+
 CORE_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
 CORE_OBJS  := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
 MAIN_OBJ   := $(BUILD)/main.o
@@ -42,7 +46,7 @@ TEST_SRCS  := $(wildcard tests/unit/*.c)
 TEST_OBJS  := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
 UNIT       := $(BUILD)/unit-tests
 
-.PHONY: all asan check check-unit check-cli demo install uninstall bench valgrind clean deps
+.PHONY: all asan check check-unit check-cli check-lua demo install uninstall bench valgrind clean deps
 all: src/bsrun
 asan: src/bsrun
 
@@ -50,28 +54,36 @@ deps:
 	@tools/install-deps
 
 src/bsrun: $(MAIN_OBJ) $(CORE_OBJS) build/variant
-	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(CORE_OBJS) $(PKG_LIBS)
+	$(call say,LINK,$@ [$(VARIANT)])
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(CORE_OBJS) $(PKG_LIBS)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$< [$(VARIANT)])
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/unit/%.c $(wildcard src/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DBSRUN_SRCDIR='"$(CURDIR)"' -c -o $@ $<
+	$(call say,CC,$< [$(VARIANT)])
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DBSRUN_SRCDIR='"$(CURDIR)"' -c -o $@ $<
 
 $(UNIT): $(TEST_OBJS) $(CORE_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(CORE_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(CORE_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
 
 # make check: install what is missing, build, run unit and CLI tests.
 check: deps
-	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-cli
+	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli
 
 check-unit: $(UNIT)
 	$(UNIT)
 
 check-cli: src/bsrun
 	tests/cli/run
+
+# the policy fixtures once more, in plain Lua (no C in between)
+check-lua:
+	lua5.4 tests/lua/policy_fixtures.lua
 
 valgrind: $(UNIT)
 	CK_FORK=no valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \

@@ -29,6 +29,15 @@ int bs_lua_loadfile(lua_State *L, const char *path)
 
 		lua_pop(L, 1);
 		lua_pushfstring(L, "cannot read %s%s", path, why ? why : "");
+	} else if (st != LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+		/* some load errors (a binary chunk) do not name the file: add it */
+		size_t plen = strlen(path);
+		const char *msg = lua_tostring(L, -1);
+
+		if (strncmp(msg, path, plen) != 0 || msg[plen] != ':') {
+			lua_pushfstring(L, "%s: %s", path, msg);
+			lua_remove(L, -2);
+		}
 	}
 	return st;
 }

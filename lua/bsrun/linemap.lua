@@ -38,7 +38,10 @@ function M.keypath(parent, key)
   elseif math.type(key) == "integer" then
     return string.format("%s[%d]", parent, key)
   end
-  return parent .. "[" .. tostring(key) .. "]"
+  if type(key) == "number" or type(key) == "boolean" then
+    return parent .. "[" .. tostring(key) .. "]"
+  end
+  return parent .. "[" .. type(key) .. "]"       -- tables, functions: no address
 end
 
 --- Render a list of keys as a path (the inverse of M.split).
@@ -313,7 +316,8 @@ local function walk(toks, map)
 
   -- Find the chunk-level `return` (outside any block or bracket).
   local kd, bd = 0, 0
-  for pos, tok in ipairs(toks) do
+  for pos = 1, #toks do
+    local tok = toks[pos]
     if tok.t == "name" then
       if BLOCK_OPEN[tok.v] then kd = kd + 1
       elseif BLOCK_CLOSE[tok.v] then kd = kd - 1

@@ -152,7 +152,7 @@ START_TEST(test_dump_roundtrip)
 {
 	run_lua(T, "local p = require 'bsrun.policy'\n"
 		   "local s = p.dump(p.load('fc1', 'policies'))\n"
-		   "local t = assert(load('return ' .. s, 'dump', 't', {}))()\n"
+		   "local t = assert(load(s, 'dump', 't', {}))()\n"
 		   "return t.arch == 'i386' and t.isolation.pids == 4096 and s == p.dump(t)");
 	ck_assert(lua_toboolean(T, -1));
 }
