@@ -41,6 +41,9 @@ MAIN_OBJ   := $(BUILD)/main.o
 TEST_SRCS  := $(wildcard tests/unit/*.c)
 TEST_OBJS  := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
 UNIT       := $(BUILD)/unit-tests
+# Programs the unit tests run inside contexts (built without sanitizers: they
+# measure forks and memory).
+HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
 .PHONY: all asan check check-unit check-cli demo install uninstall bench valgrind clean deps
 all: src/bsrun
@@ -58,9 +61,14 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) Makefile
 
 $(BUILD)/tests/%.o: tests/unit/%.c $(wildcard src/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DBSRUN_SRCDIR='"$(CURDIR)"' -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DBSRUN_SRCDIR='"$(CURDIR)"' \
+	  -DBSRUN_HELPERDIR='"$(abspath $(BUILD))/helpers"' -c -o $@ $<
 
-$(UNIT): $(TEST_OBJS) $(CORE_OBJS)
+$(BUILD)/helpers/%: tests/helpers/%.c Makefile
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -o $@ $<
+
+$(UNIT): $(TEST_OBJS) $(CORE_OBJS) $(HELPERS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(CORE_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
 
 # make check: install what is missing, build, run unit and CLI tests.
