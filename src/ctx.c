@@ -19,6 +19,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -206,6 +207,30 @@ static int die_with_parent(int parentfd, char *err, size_t errlen)
 	return 0;
 }
 
+/* Default dispositions and an empty mask: exec keeps ignored signals and the
+ * mask, so bsrun's own choices (SIGPIPE ignored, ...) must not leak in. */
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Not dumpable: while it still runs bsrun's code (and memory), no process of
+ * the context may ptrace it, read its memory or take its fds (the mm belongs
+ * to the host's user namespace, so that takes CAP_SYS_PTRACE there). Every
+ * credential change resets the flag: call again after one. */
+static int not_dumpable(char *err, size_t errlen)
+{
+	if (prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L) < 0)
+		return bs_fail(ERR, errno, "PR_SET_DUMPABLE");
+	return 0;
+}
+
 /* The privilege drop shared by init and commands, in the order of the notes:
  * (ids done) → bounding set → ambient → capset → securebits → NO_NEW_PRIVS.
  * seccomp comes separately, last. */
@@ -236,7 +261,7 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 
 	if ((ret = set_ids(0, 0, o->single_id_map, ERR)) < 0)
 		return ret;
-	if ((ret = die_with_parent(a->parentfd, ERR)) < 0)
+	if ((ret = not_dumpable(ERR)) < 0 || (ret = die_with_parent(a->parentfd, ERR)) < 0)
 		return ret;
 	/* the cgroup namespace starts here, now that bsrun moved us into our cgroup */
 	if (unshare(CLONE_NEWCGROUP) < 0)
@@ -264,11 +289,9 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 		return ret;
 	if ((ret = bs_seccomp_apply(a->c->filter)) < 0)
 		return bs_fail(ERR, -ret, "loading the seccomp filter");
-	/* not dumpable: no process of the context can ptrace init or read its
-	 * memory (a copy of bsrun's) or its fds through /proc */
-	if (prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L) < 0)
-		return bs_fail(ERR, errno, "PR_SET_DUMPABLE");
-	return 0;
+	/* init stays not dumpable for good: no process of the context can
+	 * ptrace it, read its memory (a copy of bsrun's) or its fds */
+	return not_dumpable(ERR);
 }
 
 static _Noreturn void init_main(struct init_args *a)
@@ -278,6 +301,7 @@ static _Noreturn void init_main(struct init_args *a)
 	char err[sizeof m.text];
 	int nullfd, ret;
 
+	reset_signals();
 	/* stdin and stdout: /dev/null; stderr stays for diagnostics */
 	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0)
@@ -470,6 +494,10 @@ static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const s
 	int ret, rootfd, cwdfd;
 	const char *cwd = eo->cwd ? eo->cwd : "/";
 
+	if ((ret = not_dumpable(err, sizeof err)) < 0)
+		goto fail;
+	reset_signals();
+	umask(022);
 	for (int i = 0; i < 3; i++) {
 		fds[i] = want[i] < 0 ? open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
 				     : fcntl(want[i], F_DUPFD_CLOEXEC, 10);
@@ -507,7 +535,7 @@ static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const s
 		ret = bs_fail(err, sizeof err, errno, "setresuid %u", (unsigned)eo->uid);
 		goto fail;
 	}
-	if ((ret = die_with_parent(parentfd, err, sizeof err)) < 0)
+	if ((ret = not_dumpable(err, sizeof err)) < 0 || (ret = die_with_parent(parentfd, err, sizeof err)) < 0)
 		goto fail;
 	/* a new session: no controlling terminal, TIOCSTI cannot reach the host's */
 	if (setsid() < 0) {
@@ -552,7 +580,8 @@ static _Noreturn void exec_helper(struct bs_ctx *c, char *const argv[], const st
 		bs_fail(err, sizeof err, -ret, "entering the context (setns)");
 		goto fail;
 	}
-	if ((ret = set_ids(0, 0, c->single_id_map, err, sizeof err)) < 0)
+	if ((ret = set_ids(0, 0, c->single_id_map, err, sizeof err)) < 0 ||
+	    (ret = not_dumpable(err, sizeof err)) < 0)
 		goto fail;
 	/* CLONE_PARENT: the command becomes bsrun's child, in the context's PID namespace */
 	pid = clone3_(CLONE_PARENT, NULL);
