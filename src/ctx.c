@@ -654,6 +654,19 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 	}
 	if (!bs_ctx_alive(c))
 		return bs_failx(ERR, ESRCH, "exec %s: the context is dead", argv[0]);
+	/* a directory (or O_PATH) fd handed in as stdio would be a way out of
+	 * the root (fchdir, openat ".."): only other kinds of file pass */
+	for (int i = 0; i < 3; i++) {
+		int fd = i == 0 ? eo->stdin_fd : i == 1 ? eo->stdout_fd : eo->stderr_fd, fl;
+		struct stat sb;
+
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &sb) < 0 || (fl = fcntl(fd, F_GETFL)) < 0)
+			return bs_fail(ERR, errno, "exec %s: stdio fd %d", argv[0], fd);
+		if (S_ISDIR(sb.st_mode) || (fl & O_PATH))
+			return bs_failx(ERR, EBADF, "exec %s: stdio fd %d is a directory or O_PATH fd", argv[0], fd);
+	}
 	if (eo->timeout_s)
 		deadline = now_ms() + (int64_t)eo->timeout_s * 1000;
 	if (pipe2(gop, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {

@@ -53,7 +53,7 @@ struct bs_ctx_opts {
 struct bs_exec_opts {
 	const char *cwd;                 /* inside the context, resolved inside it; default "/" */
 	char *const *env;                /* default: the context's env */
-	int stdin_fd, stdout_fd, stderr_fd; /* caller's fds; -1 = /dev/null inside */
+	int stdin_fd, stdout_fd, stderr_fd; /* caller's fds; -1 = /dev/null inside; never a directory */
 	unsigned timeout_s;              /* 0 = none (the context's own timeout still applies) */
 	uint32_t uid, gid;               /* ids inside the context; default 0 (root inside) */
 	int keep_orphans;                /* leave the other processes alive when the command ends */
@@ -81,8 +81,8 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 /* Runs argv in the context (migrate: setns via the init's pidfd, then fork
  * and exec) and waits for it; *wstatus gets its wait status. Returns 0 when
  * it ran to its end, -ETIMEDOUT when a timeout killed it (*wstatus set), -ESRCH
- * when the context is dead, or the -errno of a failed setup or execve
- * (e.g. -ENOENT for a missing program). Afterwards no other process of the
+ * when the context is dead, -EBADF for a directory or O_PATH stdio fd, or
+ * the -errno of a failed setup or execve (e.g. -ENOENT for a missing program). Afterwards no other process of the
  * context lives, unless eo->keep_orphans. */
 int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo, int *wstatus,
 		char *err, size_t errlen);

@@ -2,6 +2,7 @@
  * checked from the host. Needs root and user namespaces; without them every
  * test prints a loud SKIP line. */
 #include "caps.h"
+#include "lstate.h"
 #include "cinit.h"
 #include "ctx.h"
 #include "reslimits.h"
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <ifaddrs.h>
+#include <lauxlib.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -747,6 +749,18 @@ START_TEST(test_fds_not_inherited)
 	EXPECT(out, "fd", EBADF);
 	ck_assert_int_eq(RUN(c, &st, out, "sh", "-c", "ls /proc/self/fd | tr '\\n' ' '"), 0);
 	ck_assert_str_eq(out, "0 1 2 3 ");
+	/* a directory handed in as stdio would lead out of the root: refused */
+	{
+		struct bs_exec_opts eo;
+		char err[256];
+		int dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		ck_assert_int_ge(dfd, 0);
+		bs_exec_opts_init(&eo);
+		eo.stdin_fd = dfd;
+		ck_assert_int_eq(bs_ctx_exec(c, (char *const[]){ "/bin/true", NULL }, &eo, &st, err, sizeof err), -EBADF);
+		close(dfd);
+	}
 	/* no controlling terminal: a new session */
 	ck_assert_int_eq(RUN(c, &st, out, PROBE, "open", "/dev/tty", "r"), 0);
 	EXPECT(out, "open", ENXIO);
@@ -1079,6 +1093,167 @@ START_TEST(test_single_id_map)
 }
 END_TEST
 
+/* ---- bs.ctx from Lua ---- */
+
+static lua_State *lua_with_globals(void)
+{
+	lua_State *L = bs_lua_new(BS_LUA_TRUSTED, BSRUN_SRCDIR);
+
+	ck_assert_ptr_nonnull(L);
+	lua_pushstring(L, rootdir);
+	lua_setglobal(L, "ROOT");
+	lua_pushstring(L, BSRUN_HELPERDIR);
+	lua_setglobal(L, "HELPERS");
+	run_lua(L, "BINDS = { { '/usr', '/usr', ro = true, recursive = true, nodev = true },"
+		   "          { src = HELPERS, dst = '/helpers', ro = true } }; return true");
+	lua_pop(L, 1);
+	return L;
+}
+
+static void expect_lua_true(lua_State *L, const char *code)
+{
+	run_lua(L, code);
+	ck_assert_msg(lua_toboolean(L, -1), "expected true from:\n%s", code);
+	lua_pop(L, 1);
+}
+
+START_TEST(test_lua_basics)
+{
+	lua_State *L;
+
+	NEED_CTX();
+	L = lua_with_globals();
+	expect_lua_true(L,
+		"local bs = require 'bs'\n"
+		"local c = bs.ctx.create{ root = ROOT, binds = BINDS, hostname = 'lua', pids = 64, memory = '256M' }\n"
+		"assert(getmetatable(c) == false, 'metatable hidden')\n"
+		"assert(tostring(c):match('^bs.ctx %d+ %(alive%)$'), tostring(c))\n"
+		"local how, code = c:exec({ 'sh', '-c', 'exit 7' })\n"
+		"assert(how == 'exit' and code == 7, how)\n"
+		"how, code = c:exec({ 'sh', '-c', 'kill -TERM $$' })\n"
+		"assert(how == 'signal' and code == 15, how)\n"
+		"local f = io.tmpfile()\n"
+		"how, code = c:exec({ 'sh', '-c', 'hostname; echo $FOO; pwd; id -u' }, { stdout = f, cwd = '/tmp',\n"
+		"                   env = { FOO = 'bar', PATH = '/usr/bin' }, uid = 1000 })\n"
+		"assert(how == 'exit' and code == 0)\n"
+		"f:seek('set'); local out = f:read('a'); f:close()\n"
+		"assert(out == 'lua\\nbar\\n/tmp\\n1000\\n', out)\n"
+		"local ok, msg, err = c:exec({ '/no/such/program' })\n"
+		"assert(ok == nil and msg:find('/no/such/program', 1, true) and err == 2, msg)\n"
+		"how, code = c:exec({ 'sleep', '30' }, { timeout = 1 })\n"
+		"assert(how == 'timeout' and code == 9, how)\n"
+		"local info = c:info()\n"
+		"assert(info.alive and info.id >= 0 and info.pid > 0 and info.uid_count == 65536)\n"
+		"assert(info.uid_first > 0 and info.limits.time and not info.limits.memory)\n"
+		"assert(c:kill() == true and c:kill() == true)\n"
+		"assert(tostring(c):match('dead'))\n"
+		"ok, msg, err = c:exec({ 'true' })\n"
+		"assert(ok == nil and err == 3, msg)\n"
+		"c:close()\n"
+		"assert(tostring(c) == 'bs.ctx (closed)')\n"
+		"assert(not pcall(c.exec, c, { 'true' }))\n"
+		"assert(c:kill() == true)\n"
+		"return true");
+	lua_close(L);
+}
+END_TEST
+
+START_TEST(test_lua_close)
+{
+	lua_State *L;
+	pid_t pid;
+
+	NEED_CTX();
+	L = lua_with_globals();
+	/* <close> kills the context at the end of the block */
+	run_lua(L,
+		"local bs = require 'bs'\n"
+		"local pid\n"
+		"do\n"
+		"  local c <close> = bs.ctx.create{ root = ROOT, binds = BINDS }\n"
+		"  pid = c:info().pid\n"
+		"  c:exec({ 'sh', '-c', 'setsid sleep 987604 >/dev/null 2>&1 &' }, { keep_orphans = true })\n"
+		"end\n"
+		"return pid");
+	pid = (pid_t)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(host_procs_with_arg("987604", NULL), 0);
+	ck_assert_int_ne(kill(pid, 0), 0);
+	/* and __gc does when the object is collected */
+	run_lua(L,
+		"local bs = require 'bs'\n"
+		"local c = bs.ctx.create{ root = ROOT, binds = BINDS }\n"
+		"c:exec({ 'sh', '-c', 'setsid sleep 987605 >/dev/null 2>&1 &' }, { keep_orphans = true })\n"
+		"local pid = c:info().pid\n"
+		"c = nil; collectgarbage(); collectgarbage()\n"
+		"return pid");
+	ck_assert_int_eq(host_procs_with_arg("987605", NULL), 0);
+	lua_close(L);
+}
+END_TEST
+
+/* Each chunk raises an error containing the text. */
+static const struct {
+	const char *code, *err;
+} lua_misuse[] = {
+	{ "bs.ctx.create()", "bad argument #1" },
+	{ "bs.ctx.create{}", "'root' is required" },
+	{ "bs.ctx.create{ root = ROOT, bogus = 1 }", "unknown option 'bogus'" },
+	{ "bs.ctx.create{ root = ROOT, caps = { 'chown', 'warp_drive' } }", "unknown capability 'warp_drive'" },
+	{ "bs.ctx.create{ root = ROOT, memory = '4Q' }", "is not a size" },
+	{ "bs.ctx.create{ root = ROOT, pids = -1 }", "out of range" },
+	{ "bs.ctx.create{ root = ROOT, network = true }", "'network' is false" },
+	{ "bs.ctx.create{ root = ROOT, network = 'bridge' }", "'network' is false" },
+	{ "bs.ctx.create{ root = ROOT, binds = { { '/usr' } } }", "needs a source and a target" },
+	{ "bs.ctx.create{ root = ROOT, binds = { { '/usr', '/usr', rw = true } } }", "unknown option 'rw'" },
+	{ "bs.ctx.create{ root = ROOT, env = { ['A=B'] = 'x' } }", "bad environment variable" },
+	{ "bs.ctx.create{ root = ROOT, syscalls = { allow = { 1 } } }", "list of strings" },
+	{ "bs.ctx.create{ root = ROOT, syscalls = { permit = {} } }", "unknown option 'permit'" },
+	{ "local c <close> = bs.ctx.create{ root = ROOT, binds = BINDS }; c:exec({})", "non-empty list" },
+	{ "local c <close> = bs.ctx.create{ root = ROOT, binds = BINDS }; c:exec({ 'true' }, { shell = true })",
+	  "unknown option 'shell'" },
+	{ "local c <close> = bs.ctx.create{ root = ROOT, binds = BINDS }; c:exec({ 'true' }, { stdout = 1 })",
+	  "must be a file handle" },
+	{ "local c <close> = bs.ctx.create{ root = ROOT, binds = BINDS }; c:exec({ 'true' }, { uid = 70000 })",
+	  "out of range" },
+	{ "bs.ctx.create{ root = ROOT }.exec(nil, {})", "bad argument #1" },
+};
+
+START_TEST(test_lua_misuse)
+{
+	lua_State *L;
+	char code[1024];
+	const char *e;
+
+	NEED_CTX();
+	L = lua_with_globals();
+	snprintf(code, sizeof code, "local bs = require 'bs'; %s", lua_misuse[_i].code);
+	e = lua_error_of(L, code);
+	ck_assert_msg(e != NULL, "no error from: %s", lua_misuse[_i].code);
+	ck_assert_msg(strstr(e, lua_misuse[_i].err), "error '%s' lacks '%s'", e, lua_misuse[_i].err);
+	lua_close(L);
+}
+END_TEST
+
+START_TEST(test_lua_failure)
+{
+	lua_State *L;
+
+	NEED_CTX();
+	L = lua_with_globals();
+	/* system failures return nil, message, errno */
+	expect_lua_true(L,
+		"local bs = require 'bs'\n"
+		"local c, msg, err = bs.ctx.create{ root = '/nonexistent-bsrun-root' }\n"
+		"assert(c == nil and msg:find('nonexistent', 1, true) and err == 2, msg)\n"
+		"c, msg, err = bs.ctx.create{ root = ROOT, syscalls = { deny = { 'no_such_call' } } }\n"
+		"assert(c == nil and msg:find('no_such_call', 1, true) and err == 22, msg)\n"
+		"return true");
+	lua_close(L);
+}
+END_TEST
+
 Suite *ctx_suite(void)
 {
 	Suite *s = suite_create("ctx");
@@ -1107,6 +1282,14 @@ Suite *ctx_suite(void)
 	tcase_add_test(tc, test_timeouts);
 	tcase_add_test(tc, test_create_errors);
 	tcase_add_test(tc, test_single_id_map);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lua");
+	tcase_add_unchecked_fixture(tc, fixture_up, fixture_down);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_lua_basics);
+	tcase_add_test(tc, test_lua_close);
+	tcase_add_loop_test(tc, test_lua_misuse, 0, sizeof lua_misuse / sizeof *lua_misuse);
+	tcase_add_test(tc, test_lua_failure);
 	suite_add_tcase(s, tc);
 	return s;
 }
