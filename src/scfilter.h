@@ -18,7 +18,8 @@
  * argument rule's EPERM wins over the allowlist's ALLOW. */
 struct bs_seccomp;
 
-/* Compiles the filters. allow and deny (NULL-terminated lists of syscall
+/* Compiles the filters (the default one once per process, then copies; not
+ * thread-safe). allow and deny (NULL-terminated lists of syscall
  * names, or NULL) adjust the defaults: a name in `allow` is allowed even if
  * denied by default, a name in `deny` fails with EPERM. An unknown name is an
  * error (-EINVAL, named in err). */
