@@ -706,10 +706,30 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 	close(gop[1]);
 	gop[1] = -1;
 	wait_child(helper, &st);
-	/* messages until every writer is gone: the command's copy closes at exec */
+	/* messages until every writer is gone: the command's copy closes at
+	 * exec. A process left in the context could stop the command before
+	 * that: the timeout holds here too. */
 	for (;;) {
-		ssize_t n = read(errp[0], &m, sizeof m);
+		struct pollfd p = { .fd = errp[0], .events = POLLIN };
+		int tmo = -1;
+		ssize_t n;
 
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+
+			tmo = left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0;
+		}
+		n = poll(&p, 1, tmo);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			if (cmd > 0)
+				kill(cmd, SIGKILL);
+			timed_out = 1;
+			deadline = -1; /* the command dies now: wait for the end of file */
+			continue;
+		}
+		n = read(errp[0], &m, sizeof m);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n != (ssize_t)sizeof m)
@@ -720,7 +740,7 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 			failure = m;
 	}
 	if (cmd > 0) {
-		bfd = (int)syscall(SYS_pidfd_open, cmd, 0);
+		bfd = timed_out ? -1 : (int)syscall(SYS_pidfd_open, cmd, 0);
 		for (;;) {
 			struct pollfd p[2] = { { .fd = bfd, .events = POLLIN }, { .fd = c->pidfd, .events = POLLIN } };
 			int tmo = -1, r;

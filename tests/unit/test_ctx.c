@@ -1006,6 +1006,19 @@ START_TEST(test_timeouts)
 	ck_assert(bs_ctx_alive(c));
 	ck_assert(bs_ctx_limits_hit(c) & BS_LIMIT_TIME);
 	ck_assert_int_eq(RUN(c, &st, out, "/bin/true"), 0);
+	/* a leftover that stops every process it can (the next command too,
+	 * before or after its exec) cannot make bsrun wait forever */
+	eo.keep_orphans = 1;
+	eo.timeout_s = 0;
+	ck_assert_int_eq(run_eo(c, &eo, &st, out, sizeof out,
+				(char *const[]){ "sh", "-c", "(while :; do kill -STOP -1; done) >/dev/null 2>&1 & exit 0", NULL }),
+			 0);
+	eo.keep_orphans = 0;
+	eo.timeout_s = 2;
+	t0 = now_s();
+	ck_assert_int_eq(run_eo(c, &eo, &st, out, sizeof out, (char *const[]){ "/bin/true", NULL }), -ETIMEDOUT);
+	ck_assert_msg(now_s() - t0 < 6, "took %.1f s", now_s() - t0);
+	ck_assert_int_eq(RUN(c, &st, out, "/bin/true"), 0); /* the stopper died with that command */
 	bs_ctx_free(c);
 	/* the context's own timeout ends the context */
 	o.timeout_s = 1;
