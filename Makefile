@@ -89,8 +89,14 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	tools/demo
 
-bench: src/bsrun
-	bench/run
+BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+$(BUILD)/bench/%: bench/%.c $(CORE_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CORE_OBJS) $(PKG_LIBS)
+
+bench: src/bsrun $(BENCHES)
+	BUILD=$(BUILD) bench/run
 
 install: src/bsrun
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1
