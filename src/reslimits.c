@@ -206,16 +206,23 @@ int bs_cgroup_create(const char *parent, const char *name, const struct bs_limit
 		}
 		if ((ret = set_value(m.v2, "cgroup.subtree_control", "+memory +pids", err, errlen)) < 0)
 			goto fail;
-		if ((ret = make_dir(pdir, 0)) < 0) {
-			bs_fail(err, errlen, -ret, "mkdir %s", pdir);
-			goto fail;
+		/* another context's teardown may remove the shared parent between
+		 * our mkdirs: start over then */
+		for (int tries = 0; tries < 3; tries++) {
+			if ((ret = make_dir(pdir, 0)) < 0) {
+				bs_fail(err, errlen, -ret, "mkdir %s", pdir);
+				goto fail;
+			}
+			if ((ret = set_value(pdir, "cgroup.subtree_control", "+memory +pids", err, errlen)) < 0 &&
+			    ret != -ENOENT)
+				goto fail;
+			if (l->cpu_weight)
+				set_value(m.v2, "cgroup.subtree_control", "+cpu", NULL, 0),
+				set_value(pdir, "cgroup.subtree_control", "+cpu", NULL, 0);
+			if (ret == 0 && (ret = make_dir(dir, 1)) != -ENOENT)
+				break;
 		}
-		if ((ret = set_value(pdir, "cgroup.subtree_control", "+memory +pids", err, errlen)) < 0)
-			goto fail;
-		if (l->cpu_weight)
-			set_value(m.v2, "cgroup.subtree_control", "+cpu", NULL, 0),
-			set_value(pdir, "cgroup.subtree_control", "+cpu", NULL, 0);
-		if ((ret = make_dir(dir, 1)) < 0) {
+		if (ret < 0) {
 			bs_fail(err, errlen, -ret, "mkdir %s", dir);
 			goto fail;
 		}
@@ -252,16 +259,17 @@ int bs_cgroup_create(const char *parent, const char *name, const struct bs_limit
 			ret = bs_fail(err, errlen, ENOMEM, "cgroup");
 			goto fail;
 		}
-		if ((ret = make_dir(cg->parent[c], 0)) < 0) {
-			bs_fail(err, errlen, -ret, "mkdir %s", cg->parent[c]);
-			goto fail;
-		}
 		if (asprintf(&cg->dir[c], "%s/%s", cg->parent[c], name) < 0) {
 			cg->dir[c] = NULL;
 			ret = bs_fail(err, errlen, ENOMEM, "cgroup");
 			goto fail;
 		}
-		if ((ret = make_dir(cg->dir[c], 1)) < 0) {
+		/* the shared parent may vanish under a concurrent teardown: retry */
+		for (int tries = 0; tries < 3; tries++) {
+			if ((ret = make_dir(cg->parent[c], 0)) < 0 || (ret = make_dir(cg->dir[c], 1)) != -ENOENT)
+				break;
+		}
+		if (ret < 0) {
 			bs_fail(err, errlen, -ret, "mkdir %s", cg->dir[c]);
 			free(cg->dir[c]);
 			cg->dir[c] = NULL;

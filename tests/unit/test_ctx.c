@@ -1009,10 +1009,11 @@ START_TEST(test_timeouts)
 	/* a leftover that stops every process it can (the next command too,
 	 * before or after its exec) cannot make bsrun wait forever */
 	eo.keep_orphans = 1;
-	eo.timeout_s = 0;
+	eo.timeout_s = 5; /* it starts after its shell has left (or it would stop that) */
 	ck_assert_int_eq(run_eo(c, &eo, &st, out, sizeof out,
-				(char *const[]){ "sh", "-c", "(while :; do kill -STOP -1; done) >/dev/null 2>&1 & exit 0", NULL }),
+				(char *const[]){ "sh", "-c", "(sleep 0.3; while :; do kill -STOP -1; done) >/dev/null 2>&1 & exit 0", NULL }),
 			 0);
+	usleep(500000);
 	eo.keep_orphans = 0;
 	eo.timeout_s = 2;
 	t0 = now_s();
@@ -1082,6 +1083,46 @@ START_TEST(test_create_errors)
 	base_opts(&o);
 	o.cpu_weight = 20000;
 	ck_assert_int_eq(bs_ctx_create(&o, &c, err, sizeof err), -EINVAL);
+}
+END_TEST
+
+/* Several bsrun processes creating and tearing down contexts at once: the
+ * slot locks keep ranges apart, the shared cgroup parent survives. */
+START_TEST(test_concurrent)
+{
+	pid_t kids[3];
+	int st;
+
+	NEED_CTX();
+	for (int k = 0; k < 3; k++) {
+		kids[k] = fork();
+		ck_assert_int_ge(kids[k], 0);
+		if (kids[k] == 0) {
+			for (int i = 0; i < 8; i++) {
+				struct bs_ctx_opts o;
+				struct bs_ctx *c;
+				char err[512];
+				int cst;
+
+				base_opts(&o);
+				o.pids = 64;
+				if (bs_ctx_create(&o, &c, err, sizeof err) < 0) {
+					fprintf(stderr, "concurrent create: %s\n", err);
+					_exit(1);
+				}
+				if (bs_ctx_exec(c, (char *const[]){ "/bin/true", NULL }, NULL, &cst, err, sizeof err) < 0 || cst) {
+					fprintf(stderr, "concurrent exec: %s\n", err);
+					_exit(2);
+				}
+				bs_ctx_free(c);
+			}
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < 3; k++) {
+		ck_assert_int_eq(waitpid(kids[k], &st, 0), kids[k]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "worker %d: status 0x%x", k, st);
+	}
 }
 END_TEST
 
@@ -1295,6 +1336,7 @@ Suite *ctx_suite(void)
 	tcase_add_test(tc, test_timeouts);
 	tcase_add_test(tc, test_create_errors);
 	tcase_add_test(tc, test_single_id_map);
+	tcase_add_test(tc, test_concurrent);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lua");
 	tcase_add_unchecked_fixture(tc, fixture_up, fixture_down);
