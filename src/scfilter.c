@@ -399,8 +399,12 @@ static int build(const char *const *allow, const char *const *deny, struct bs_se
 		if ((ret = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && ret != -EEXIST)
 			goto fail_rc;
 	}
-	if ((ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
-	    (ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0)
+	/* kill the whole process on a foreign ABI; where libseccomp cannot tell
+	 * the kernel's API level (e.g. under valgrind), the thread */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 &&
+	    (ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL)) < 0)
+		goto fail_rc;
+	if ((ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0)
 		goto fail_rc;
 	/* a binary search over syscall numbers instead of ~400 comparisons on
 	 * every syscall of the build (older libseccomp: keep the linear form) */
