@@ -45,6 +45,9 @@ MAIN_OBJ   := $(BUILD)/main.o
 TEST_SRCS  := $(wildcard tests/unit/*.c)
 TEST_OBJS  := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
 UNIT       := $(BUILD)/unit-tests
+# Programs the unit tests run inside contexts (built without sanitizers: they
+# measure forks and memory).
+HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
 .PHONY: all asan check check-unit check-cli check-lua demo install uninstall bench valgrind clean deps
 all: src/bsrun
@@ -65,9 +68,15 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) Makefile
 $(BUILD)/tests/%.o: tests/unit/%.c $(wildcard src/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(@D)
 	$(call say,CC,$< [$(VARIANT)])
-	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DBSRUN_SRCDIR='"$(CURDIR)"' -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DBSRUN_SRCDIR='"$(CURDIR)"' \
+	  -DBSRUN_HELPERDIR='"$(abspath $(BUILD))/helpers"' -c -o $@ $<
 
-$(UNIT): $(TEST_OBJS) $(CORE_OBJS)
+$(BUILD)/helpers/%: tests/helpers/%.c Makefile
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -o $@ $<
+
+$(UNIT): $(TEST_OBJS) $(CORE_OBJS) $(HELPERS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(CORE_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
 
@@ -93,8 +102,14 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	tools/demo
 
-bench: src/bsrun
-	bench/run
+BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+$(BUILD)/bench/%: bench/%.c $(CORE_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CORE_OBJS) $(PKG_LIBS)
+
+bench: src/bsrun $(BENCHES)
+	BUILD=$(BUILD) bench/run
 
 install: src/bsrun
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1

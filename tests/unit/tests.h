@@ -16,6 +16,7 @@ Suite *bindings_suite(void);
 Suite *policy_suite(void);
 Suite *driver_suite(void);
 Suite *fs_suite(void);
+Suite *ctx_suite(void);
 
 /* Runs chunk `code` in L; fails the test with the error message if it raises.
  * Leaves the chunk's first result on the stack. */

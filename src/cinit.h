@@ -1,0 +1,39 @@
+/* The init (PID 1) of a context and its control channel to bsrun. */
+#ifndef BSRUN_CINIT_H
+#define BSRUN_CINIT_H
+
+#include <stdint.h>
+
+#define BS_CINIT_EXIT_TIMEOUT 124 /* init's exit code when the context's time ran out */
+
+/* One message on the SOCK_SEQPACKET control socket. */
+struct bs_cinit_msg {
+	char op;      /* see below */
+	int32_t err;  /* errno for 'E', a count for 'k' */
+	char text[240];
+};
+
+/* ops: bsrun → init: 'G' go (maps written, cgroup joined), 'K' kill every
+ *      process but init and answer 'k' once they are all gone;
+ *      init → bsrun: 'R' ready, 'E' setup failed (err, text), 'k' done. */
+
+/* Sends one message; text may be NULL. Returns 0 or -errno. */
+int bs_cinit_send(int fd, char op, int err, const char *text);
+
+/* Receives one message, waiting at most timeout_ms (-1: forever). Returns 0,
+ * -ETIMEDOUT, -EPIPE on end of file, or -errno. */
+int bs_cinit_recv(int fd, struct bs_cinit_msg *m, int timeout_ms);
+
+/* Runs as PID 1 of a context until bsrun closes ctlfd or the timeout
+ * (seconds, 0 = none) passes: reaps every child, forwards SIGTERM, SIGINT,
+ * SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to every process of the context,
+ * kills them all on 'K' and before leaving. Exits 0, or
+ * BS_CINIT_EXIT_TIMEOUT when the time ran out; never returns. */
+_Noreturn void bs_cinit_run(int ctlfd, unsigned timeout_s);
+
+/* Kills every process of the caller's PID namespace except the caller (which
+ * must be its init) and reaps them. Returns how many were reaped, or -EBUSY
+ * when some process that is not the caller's child stays for ~2 s. */
+int bs_cinit_kill_others(void);
+
+#endif

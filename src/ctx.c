@@ -1,0 +1,888 @@
+/* Isolation contexts: create, exec (migrate), kill, wait, free. */
+#include "ctx.h"
+#include "bserr.h"
+#include "caps.h"
+#include "cinit.h"
+#include "reslimits.h"
+#include "ns.h"
+#include "scfilter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ERR err, errlen
+
+extern char **environ;
+
+struct bs_ctx {
+	unsigned id;
+	pid_t pid;        /* init, host pid; 0 once reaped */
+	int pidfd;        /* init */
+	int ctl;          /* control socket to init */
+	int init_status;  /* wait status of init once reaped, else -1 */
+	int nstypes;      /* namespaces to enter */
+	int single_id_map;
+	unsigned hit;     /* BS_LIMIT_* seen so far */
+	uint64_t caps, nofile, fsize;
+	struct bs_idrange ids;
+	struct bs_cgroup *cg;
+	struct bs_seccomp *filter;
+	char **env;
+};
+
+static char *const default_env[] = {
+	"PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin", "HOME=/root", NULL,
+};
+
+/* clone3's argument, version 0 (64 bytes), declared here: <linux/sched.h>
+ * does not mix with <sched.h>. */
+struct clone_args0 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+static pid_t clone3_(uint64_t flags, int *pidfd)
+{
+	/* with CLONE_PARENT the kernel takes the caller's exit signal (SIGCHLD)
+	 * and refuses an explicit one */
+	struct clone_args0 a = { .flags = flags, .exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD };
+
+	if (pidfd)
+		a.pidfd = (uint64_t)(uintptr_t)pidfd;
+	return (pid_t)syscall(SYS_clone3, &a, sizeof a);
+}
+
+void bs_ctx_opts_init(struct bs_ctx_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->caps = bs_caps_default();
+	o->pids = 4096;
+	o->nofile = 65536;
+}
+
+void bs_exec_opts_init(struct bs_exec_opts *eo)
+{
+	memset(eo, 0, sizeof *eo);
+	eo->stdin_fd = eo->stdout_fd = eo->stderr_fd = -1;
+}
+
+unsigned bs_ctx_id(const struct bs_ctx *c)
+{
+	return c->id;
+}
+
+pid_t bs_ctx_pid(const struct bs_ctx *c)
+{
+	return c->pid;
+}
+
+int bs_ctx_alive(const struct bs_ctx *c)
+{
+	return c->pidfd >= 0 && c->init_status < 0;
+}
+
+void bs_ctx_idrange(const struct bs_ctx *c, uint32_t *first, uint32_t *count)
+{
+	*first = c->ids.first;
+	*count = c->single_id_map ? 1 : c->ids.count;
+}
+
+const char *bs_ctx_cgroup(const struct bs_ctx *c, const char *controller)
+{
+	return c->cg ? bs_cgroup_path(c->cg, controller) : NULL;
+}
+
+static void update_hits(struct bs_ctx *c)
+{
+	struct bs_cg_usage u;
+
+	if (c->cg && bs_cgroup_usage(c->cg, &u) == 0) {
+		if (u.oom_kills)
+			c->hit |= BS_LIMIT_MEMORY;
+		if (u.pids_max_hits)
+			c->hit |= BS_LIMIT_PIDS;
+	}
+}
+
+unsigned bs_ctx_limits_hit(struct bs_ctx *c)
+{
+	update_hits(c);
+	return c->hit;
+}
+
+static char **copy_env(char *const *env)
+{
+	size_t n = 0;
+	char **v;
+
+	while (env[n])
+		n++;
+	v = calloc(n + 1, sizeof *v);
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!(v[i] = strdup(env[i]))) {
+			while (i--)
+				free(v[i]);
+			free(v);
+			return NULL;
+		}
+	return v;
+}
+
+static void free_env(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- in children ---- */
+
+/* Closes every fd except those in keep (unsorted, may hold -1). */
+static void close_except(const int *keep, size_t n)
+{
+	int sorted[8], m = 0;
+	unsigned from = 0;
+
+	for (size_t i = 0; i < n && m < 8; i++)
+		if (keep[i] >= 0)
+			sorted[m++] = keep[i];
+	for (int i = 1; i < m; i++)
+		for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+			int t = sorted[j];
+
+			sorted[j] = sorted[j - 1];
+			sorted[j - 1] = t;
+		}
+	for (int i = 0; i < m; i++) {
+		if ((unsigned)sorted[i] > from)
+			close_range(from, (unsigned)sorted[i] - 1, 0);
+		from = (unsigned)sorted[i] + 1;
+	}
+	close_range(from, ~0U, 0);
+}
+
+static int parent_gone(int parentfd)
+{
+	struct pollfd p = { .fd = parentfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) != 0; /* readable: the parent has exited */
+}
+
+/* ids inside: gid, no supplementary groups (when allowed), uid. */
+static int set_ids(uint32_t uid, uint32_t gid, int single, char *err, size_t errlen)
+{
+	if (!single && setgroups(0, NULL) < 0)
+		return bs_fail(ERR, errno, "setgroups");
+	if (setresgid(gid, gid, gid) < 0)
+		return bs_fail(ERR, errno, "setresgid %u", (unsigned)gid);
+	if (setresuid(uid, uid, uid) < 0)
+		return bs_fail(ERR, errno, "setresuid %u", (unsigned)uid);
+	return 0;
+}
+
+/* PDEATHSIG follows the parent thread and is cleared by credential changes:
+ * set after the last id change, then make sure the parent still lives. */
+static int die_with_parent(int parentfd, char *err, size_t errlen)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0L, 0L, 0L) < 0)
+		return bs_fail(ERR, errno, "PR_SET_PDEATHSIG");
+	if (parent_gone(parentfd))
+		return bs_failx(ERR, ESRCH, "bsrun exited during setup");
+	return 0;
+}
+
+/* Default dispositions and an empty mask: exec keeps ignored signals and the
+ * mask, so bsrun's own choices (SIGPIPE ignored, ...) must not leak in. */
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Not dumpable: while it still runs bsrun's code (and memory), no process of
+ * the context may ptrace it, read its memory or take its fds (the mm belongs
+ * to the host's user namespace, so that takes CAP_SYS_PTRACE there). Every
+ * credential change resets the flag: call again after one. */
+static int not_dumpable(char *err, size_t errlen)
+{
+	if (prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L) < 0)
+		return bs_fail(ERR, errno, "PR_SET_DUMPABLE");
+	return 0;
+}
+
+/* The privilege drop shared by init and commands, in the order of the notes:
+ * (ids done) → bounding set → ambient → capset → securebits → NO_NEW_PRIVS.
+ * seccomp comes separately, last. */
+static int drop_privileges(uint64_t caps, char *err, size_t errlen)
+{
+	int ret;
+
+	if ((ret = bs_caps_drop(caps, ERR)) < 0)
+		return ret;
+	if ((ret = bs_caps_no_new_privs()) < 0)
+		return bs_fail(ERR, -ret, "PR_SET_NO_NEW_PRIVS");
+	return 0;
+}
+
+struct init_args {
+	const struct bs_ctx_opts *o;
+	struct bs_ctx *c;
+	int ctl, parentfd;
+};
+
+static int init_setup(struct init_args *a, char *err, size_t errlen)
+{
+	const struct bs_ctx_opts *o = a->o;
+	struct bs_rootfs rf = { .root = o->root, .binds = o->binds, .nbinds = o->nbinds };
+	const char *host = o->hostname ? o->hostname : "bsrun";
+	const char *domain = o->domainname ? o->domainname : "(none)";
+	int ret;
+
+	if ((ret = set_ids(0, 0, o->single_id_map, ERR)) < 0)
+		return ret;
+	if ((ret = not_dumpable(ERR)) < 0 || (ret = die_with_parent(a->parentfd, ERR)) < 0)
+		return ret;
+	/* the cgroup namespace starts here, now that bsrun moved us into our cgroup */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return bs_fail(ERR, errno, "unshare(CLONE_NEWCGROUP)");
+	if (sethostname(host, strlen(host)) < 0)
+		return bs_fail(ERR, errno, "sethostname %s", host);
+	if (setdomainname(domain, strlen(domain)) < 0)
+		return bs_fail(ERR, errno, "setdomainname %s", domain);
+	if (!o->network_host && (ret = bs_ns_loopback_up()) < 0)
+		return bs_fail(ERR, -ret, "bringing up lo");
+	if (o->flags & BS_CTX_PROC_SUBSET)
+		rf.flags |= BS_ROOTFS_PROC_SUBSET;
+	if (o->flags & BS_CTX_ROOT_RO)
+		rf.flags |= BS_ROOTFS_ROOT_RO;
+	if (!o->single_id_map)
+		rf.flags |= BS_ROOTFS_DEVPTS_GID5;
+	if ((ret = bs_rootfs_setup(&rf, ERR)) < 0)
+		return ret;
+	if (setsid() < 0)
+		return bs_fail(ERR, errno, "setsid");
+	if ((ret = bs_rlimits_apply(o->nofile, o->fsize)) < 0)
+		return bs_fail(ERR, -ret, "setrlimit");
+	/* init keeps CAP_KILL: it must be able to kill whatever the build becomes */
+	if ((ret = drop_privileges(a->c->caps | BS_CAP(CAP_KILL), ERR)) < 0)
+		return ret;
+	if ((ret = bs_seccomp_apply(a->c->filter)) < 0)
+		return bs_fail(ERR, -ret, "loading the seccomp filter");
+	/* init stays not dumpable for good: no process of the context can
+	 * ptrace it, read its memory (a copy of bsrun's) or its fds */
+	return not_dumpable(ERR);
+}
+
+static _Noreturn void init_main(struct init_args *a)
+{
+	int keep[] = { 2, a->ctl, a->parentfd, a->c->ids.lockfd };
+	struct bs_cinit_msg m;
+	char err[sizeof m.text];
+	int nullfd, ret;
+
+	reset_signals();
+	/* stdin and stdout: /dev/null; stderr stays for diagnostics */
+	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0)
+		_exit(1);
+	close_except(keep, sizeof keep / sizeof *keep);
+	if (bs_cinit_recv(a->ctl, &m, -1) < 0 || m.op != 'G')
+		_exit(1);
+	err[0] = '\0';
+	ret = init_setup(a, err, sizeof err);
+	if (ret < 0) {
+		bs_cinit_send(a->ctl, 'E', -ret, err);
+		_exit(1);
+	}
+	close(a->parentfd);
+	if (bs_cinit_send(a->ctl, 'R', 0, NULL) < 0)
+		_exit(1);
+	bs_cinit_run(a->ctl, a->o->timeout_s);
+}
+
+/* ---- create ---- */
+
+static int validate(const struct bs_ctx_opts *o, char *err, size_t errlen)
+{
+	const char *h = o->hostname ? o->hostname : "bsrun";
+	const char *d = o->domainname ? o->domainname : "(none)";
+
+	if (strlen(h) == 0 || strlen(h) > 64)
+		return bs_failx(ERR, EINVAL, "hostname must have 1 to 64 characters");
+	if (strlen(d) > 64)
+		return bs_failx(ERR, EINVAL, "domainname must have at most 64 characters");
+	if (o->cpu_weight > 10000)
+		return bs_failx(ERR, EINVAL, "cpu weight %u is not in 1..10000", o->cpu_weight);
+	if (o->flags & ~(unsigned)(BS_CTX_PROC_SUBSET | BS_CTX_ROOT_RO))
+		return bs_failx(ERR, EINVAL, "unknown context flags 0x%x", o->flags);
+	if (geteuid() != 0)
+		return bs_failx(ERR, EPERM,
+				"contexts need root for now: rootless contexts (newuidmap with /etc/subuid ranges) are not implemented yet");
+	return 0;
+}
+
+static void describe(struct bs_ctx *c, const struct bs_ctx_opts *o)
+{
+	char text[4400];
+
+	snprintf(text, sizeof text, "id=%u\nowner=%u\npid=%d\nroot=%s\nstart=%lld\nuids=%u:%u\n", c->id,
+		 (unsigned)getuid(), (int)c->pid, o->root, (long long)time(NULL), (unsigned)c->ids.first,
+		 c->single_id_map ? 1u : (unsigned)c->ids.count);
+	bs_ns_range_describe(&c->ids, text);
+}
+
+int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, size_t errlen)
+{
+	struct bs_rootfs rf = { .root = o->root, .binds = o->binds, .nbinds = o->nbinds };
+	struct bs_limits lim = { .memory = o->memory, .pids = o->pids, .cpu_weight = o->cpu_weight };
+	struct bs_cinit_msg m;
+	struct bs_ctx *c;
+	int sv[2] = { -1, -1 }, parentfd = -1, ret;
+	uint64_t flags;
+
+	*out = NULL;
+	if ((ret = validate(o, ERR)) < 0 || (ret = bs_rootfs_check(&rf, ERR)) < 0)
+		return ret;
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return bs_fail(ERR, ENOMEM, "context");
+	c->pidfd = c->ctl = -1;
+	c->init_status = -1;
+	c->ids.lockfd = -1;
+	c->caps = o->caps;
+	c->nofile = o->nofile;
+	c->fsize = o->fsize;
+	c->single_id_map = o->single_id_map;
+	c->nstypes = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
+		     (o->network_host ? 0 : CLONE_NEWNET);
+	c->env = copy_env(o->env ? o->env : default_env);
+	if (!c->env) {
+		ret = bs_fail(ERR, ENOMEM, "context environment");
+		goto fail;
+	}
+	if ((ret = bs_seccomp_build(o->syscalls_allow, o->syscalls_deny, &c->filter, ERR)) < 0)
+		goto fail;
+	if ((ret = bs_ns_alloc_range(o->rundir ? o->rundir : BS_NS_RUNDIR, o->uid_first ? o->uid_first : BS_NS_POOL_FIRST,
+				     o->uid_count ? o->uid_count : BS_NS_POOL_COUNT, BS_NS_RANGE, &c->ids, ERR)) < 0)
+		goto fail;
+	c->id = c->ids.slot;
+	{
+		char name[32];
+
+		snprintf(name, sizeof name, "ctx-%u", c->id);
+		ret = bs_cgroup_create(o->cgroup_parent ? o->cgroup_parent : "bsrun", name, &lim, &c->cg, ERR);
+		if (ret == -EOPNOTSUPP && !o->memory && !o->pids && !o->cpu_weight)
+			ret = 0; /* no cgroup and none needed: the PID namespace still kills all */
+		if (ret < 0)
+			goto fail;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		ret = bs_fail(ERR, errno, "socketpair");
+		goto fail;
+	}
+	parentfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (parentfd < 0) {
+		ret = bs_fail(ERR, errno, "pidfd_open");
+		goto fail;
+	}
+	flags = CLONE_PIDFD | (uint64_t)(c->nstypes & ~CLONE_NEWCGROUP);
+	c->pid = clone3_(flags, &c->pidfd);
+	if (c->pid < 0) {
+		c->pid = 0;
+		ret = bs_fail(ERR, errno, "clone3 into new namespaces");
+		goto fail;
+	}
+	if (c->pid == 0) {
+		struct init_args a = { .o = o, .c = c, .ctl = sv[1], .parentfd = parentfd };
+
+		close(sv[0]);
+		init_main(&a);
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	close(parentfd);
+	parentfd = -1;
+	c->ctl = sv[0];
+	sv[0] = -1;
+	if ((ret = bs_ns_write_maps(c->pid, &c->ids, o->single_id_map, ERR)) < 0)
+		goto fail;
+	if (c->cg && (ret = bs_cgroup_attach(c->cg, c->pid, ERR)) < 0)
+		goto fail;
+	if ((ret = bs_cinit_send(c->ctl, 'G', 0, NULL)) < 0) {
+		bs_fail(ERR, -ret, "starting the context's init");
+		goto fail;
+	}
+	ret = bs_cinit_recv(c->ctl, &m, 30000);
+	if (ret < 0) {
+		bs_fail(ERR, -ret, "waiting for the context's init");
+		goto fail;
+	}
+	if (m.op == 'E') {
+		ret = bs_failx(ERR, m.err > 0 ? m.err : EIO, "context setup: %s", m.text);
+		goto fail;
+	}
+	if (m.op != 'R') {
+		ret = bs_failx(ERR, EPROTO, "context setup: unexpected answer '%c'", m.op);
+		goto fail;
+	}
+	describe(c, o);
+	*out = c;
+	return 0;
+fail:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (parentfd >= 0)
+		close(parentfd);
+	bs_ctx_free(c);
+	return ret;
+}
+
+/* ---- exec (migrate) ---- */
+
+/* A message from the helper or the command on the error pipe. */
+struct exec_msg {
+	char op;     /* 'P': command pid; 'E': failure */
+	int err;
+	pid_t pid;
+	char text[240];
+};
+
+static void exec_report(int fd, char op, int e, pid_t pid, const char *text)
+{
+	struct exec_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.op = op;
+	m.err = e;
+	m.pid = pid;
+	if (text)
+		strncpy(m.text, text, sizeof m.text - 1);
+	if (write(fd, &m, sizeof m) < 0) {
+		/* nobody to tell */
+	}
+}
+
+/* The command, in the context: cwd, limits, ids, privileges, fds, seccomp, exec. */
+static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo,
+				   int errfd, int parentfd)
+{
+	int want[3] = { eo->stdin_fd, eo->stdout_fd, eo->stderr_fd }, fds[3];
+	char err[240] = "";
+	int ret, rootfd, cwdfd;
+	const char *cwd = eo->cwd ? eo->cwd : "/";
+
+	if ((ret = not_dumpable(err, sizeof err)) < 0)
+		goto fail;
+	reset_signals();
+	umask(022);
+	for (int i = 0; i < 3; i++) {
+		fds[i] = want[i] < 0 ? open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
+				     : fcntl(want[i], F_DUPFD_CLOEXEC, 10);
+		if (fds[i] < 0) {
+			ret = bs_fail(err, sizeof err, errno, "stdio fd %d", want[i]);
+			goto fail;
+		}
+	}
+	/* exec-cd: resolve cwd inside the context's root */
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cwdfd = rootfd < 0 ? -errno : bs_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY);
+	if (cwdfd < 0 || fchdir(cwdfd) < 0) {
+		ret = bs_fail(err, sizeof err, cwdfd < 0 ? -cwdfd : errno, "working directory %s", cwd);
+		goto fail;
+	}
+	close(cwdfd);
+	close(rootfd);
+	if ((ret = bs_rlimits_apply(c->nofile, c->fsize)) < 0) {
+		bs_fail(err, sizeof err, -ret, "setrlimit");
+		goto fail;
+	}
+	/* root inside: ids, then drop; another uid: drop first (it takes
+	 * CAP_SETPCAP), the uid change then clears what is left */
+	if (!c->single_id_map && setgroups(0, NULL) < 0) {
+		ret = bs_fail(err, sizeof err, errno, "setgroups");
+		goto fail;
+	}
+	if (setresgid(eo->gid, eo->gid, eo->gid) < 0) {
+		ret = bs_fail(err, sizeof err, errno, "setresgid %u", (unsigned)eo->gid);
+		goto fail;
+	}
+	if ((ret = drop_privileges(c->caps, err, sizeof err)) < 0)
+		goto fail;
+	if (eo->uid != 0 && setresuid(eo->uid, eo->uid, eo->uid) < 0) {
+		ret = bs_fail(err, sizeof err, errno, "setresuid %u", (unsigned)eo->uid);
+		goto fail;
+	}
+	if ((ret = not_dumpable(err, sizeof err)) < 0 || (ret = die_with_parent(parentfd, err, sizeof err)) < 0)
+		goto fail;
+	/* a new session: no controlling terminal, TIOCSTI cannot reach the host's */
+	if (setsid() < 0) {
+		ret = bs_fail(err, sizeof err, errno, "setsid");
+		goto fail;
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0) {
+			ret = bs_fail(err, sizeof err, errno, "dup2 stdio");
+			goto fail;
+		}
+	/* every other inherited fd: closed at exec (errfd must live until then) */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		ret = bs_fail(err, sizeof err, errno, "close_range");
+		goto fail;
+	}
+	if ((ret = bs_seccomp_apply(c->filter)) < 0) {
+		bs_fail(err, sizeof err, -ret, "loading the seccomp filter");
+		goto fail;
+	}
+	environ = eo->env ? (char **)eo->env : c->env;
+	execvp(argv[0], argv);
+	ret = bs_fail(err, sizeof err, errno, "exec %s", argv[0]);
+fail:
+	exec_report(errfd, 'E', -ret, 0, err);
+	_exit(127);
+}
+
+/* The helper: waits for bsrun to put it into the cgroup, enters the
+ * context, becomes root inside, forks the command as bsrun's child. */
+static _Noreturn void exec_helper(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo, int gofd,
+				  int errfd, int parentfd)
+{
+	char err[240] = "", go = 0;
+	int ret;
+	pid_t pid;
+
+	if (read(gofd, &go, 1) != 1 || go != 'G')
+		_exit(1);
+	close(gofd);
+	if ((ret = bs_ns_enter(c->pidfd, c->nstypes)) < 0) {
+		bs_fail(err, sizeof err, -ret, "entering the context (setns)");
+		goto fail;
+	}
+	if ((ret = set_ids(0, 0, c->single_id_map, err, sizeof err)) < 0 ||
+	    (ret = not_dumpable(err, sizeof err)) < 0)
+		goto fail;
+	/* CLONE_PARENT: the command becomes bsrun's child, in the context's PID namespace */
+	pid = clone3_(CLONE_PARENT, NULL);
+	if (pid < 0) {
+		ret = bs_fail(err, sizeof err, errno, "clone3 into the context");
+		goto fail;
+	}
+	if (pid == 0)
+		exec_command(c, argv, eo, errfd, parentfd);
+	exec_report(errfd, 'P', 0, pid, NULL);
+	_exit(0);
+fail:
+	exec_report(errfd, 'E', -ret, 0, err);
+	_exit(1);
+}
+
+static int wait_child(pid_t pid, int *status)
+{
+	pid_t r;
+
+	do
+		r = waitpid(pid, status, __WALL);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+/* Reaps init once it has exited (or is being killed). */
+static void reap_init(struct bs_ctx *c)
+{
+	siginfo_t si;
+
+	if (c->pidfd < 0 || c->init_status >= 0)
+		return;
+	memset(&si, 0, sizeof si);
+	while (waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+		;
+	if (si.si_code == CLD_EXITED)
+		c->init_status = (si.si_status & 0xff) << 8;
+	else
+		c->init_status = si.si_status & 0x7f;
+	if (si.si_code == CLD_EXITED && si.si_status == BS_CINIT_EXIT_TIMEOUT)
+		c->hit |= BS_LIMIT_TIME;
+	update_hits(c);
+	c->pid = 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo, int *wstatus,
+		char *err, size_t errlen)
+{
+	struct bs_exec_opts defaults;
+	int gop[2] = { -1, -1 }, errp[2] = { -1, -1 }, parentfd = -1, bfd = -1, ret = 0, st = 0, timed_out = 0;
+	pid_t helper, cmd = 0;
+	struct exec_msg m, failure = { .op = 0 };
+	int64_t deadline = -1;
+
+	*wstatus = 0;
+	if (!argv || !argv[0] || !argv[0][0])
+		return bs_failx(ERR, EINVAL, "exec: empty command");
+	if (!eo) {
+		bs_exec_opts_init(&defaults);
+		eo = &defaults;
+	}
+	if (!bs_ctx_alive(c))
+		return bs_failx(ERR, ESRCH, "exec %s: the context is dead", argv[0]);
+	/* a directory (or O_PATH) fd handed in as stdio would be a way out of
+	 * the root (fchdir, openat ".."): only other kinds of file pass */
+	for (int i = 0; i < 3; i++) {
+		int fd = i == 0 ? eo->stdin_fd : i == 1 ? eo->stdout_fd : eo->stderr_fd, fl;
+		struct stat sb;
+
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &sb) < 0 || (fl = fcntl(fd, F_GETFL)) < 0)
+			return bs_fail(ERR, errno, "exec %s: stdio fd %d", argv[0], fd);
+		if (S_ISDIR(sb.st_mode) || (fl & O_PATH))
+			return bs_failx(ERR, EBADF, "exec %s: stdio fd %d is a directory or O_PATH fd", argv[0], fd);
+	}
+	if (eo->timeout_s)
+		deadline = now_ms() + (int64_t)eo->timeout_s * 1000;
+	if (pipe2(gop, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		ret = bs_fail(ERR, errno, "pipe");
+		goto out;
+	}
+	parentfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (parentfd < 0) {
+		ret = bs_fail(ERR, errno, "pidfd_open");
+		goto out;
+	}
+	helper = fork();
+	if (helper < 0) {
+		ret = bs_fail(ERR, errno, "fork");
+		goto out;
+	}
+	if (helper == 0) {
+		close(gop[1]);
+		close(errp[0]);
+		close(c->ctl);
+		exec_helper(c, argv, eo, gop[0], errp[1], parentfd);
+	}
+	close(gop[0]);
+	close(errp[1]);
+	gop[0] = errp[1] = -1;
+	if (c->cg && (ret = bs_cgroup_attach(c->cg, helper, ERR)) < 0) {
+		kill(helper, SIGKILL);
+		wait_child(helper, &st);
+		goto out;
+	}
+	if (write(gop[1], "G", 1) != 1) {
+		ret = bs_fail(ERR, errno, "starting the exec helper");
+		kill(helper, SIGKILL);
+		wait_child(helper, &st);
+		goto out;
+	}
+	close(gop[1]);
+	gop[1] = -1;
+	wait_child(helper, &st);
+	/* messages until every writer is gone: the command's copy closes at
+	 * exec. A process left in the context could stop the command before
+	 * that: the timeout holds here too. */
+	for (;;) {
+		struct pollfd p = { .fd = errp[0], .events = POLLIN };
+		int tmo = -1;
+		ssize_t n;
+
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+
+			tmo = left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0;
+		}
+		n = poll(&p, 1, tmo);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			if (cmd > 0)
+				kill(cmd, SIGKILL);
+			timed_out = 1;
+			deadline = -1; /* the command dies now: wait for the end of file */
+			continue;
+		}
+		n = read(errp[0], &m, sizeof m);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof m)
+			break;
+		if (m.op == 'P')
+			cmd = m.pid;
+		else if (m.op == 'E' && !failure.op)
+			failure = m;
+	}
+	if (cmd > 0) {
+		bfd = timed_out ? -1 : (int)syscall(SYS_pidfd_open, cmd, 0);
+		for (;;) {
+			struct pollfd p[2] = { { .fd = bfd, .events = POLLIN }, { .fd = c->pidfd, .events = POLLIN } };
+			int tmo = -1, r;
+
+			if (bfd < 0)
+				break;
+			if (deadline >= 0) {
+				int64_t left = deadline - now_ms();
+
+				tmo = left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0;
+			}
+			r = poll(p, 2, tmo);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r == 0) {
+				syscall(SYS_pidfd_send_signal, bfd, SIGKILL, NULL, 0);
+				timed_out = 1;
+				break;
+			}
+			if (r < 0 || (p[0].revents & POLLIN))
+				break;
+			if (p[1].revents & POLLIN) {
+				/* init died (the context's time ran out, or someone killed
+				 * it): the kernel kills the command with the namespace */
+				break;
+			}
+		}
+		wait_child(cmd, &st);
+		*wstatus = st;
+		if (bfd >= 0)
+			close(bfd);
+	}
+	if (failure.op == 'E') {
+		ret = bs_failx(ERR, failure.err > 0 ? failure.err : EIO, "%s", failure.text);
+		goto out;
+	}
+	if (cmd <= 0) {
+		ret = bs_failx(ERR, EIO, "exec %s: the helper ended without starting it (status 0x%x)", argv[0], st);
+		goto out;
+	}
+	if (bs_ctx_alive(c) && !eo->keep_orphans) {
+		struct bs_cinit_msg km;
+		int r = bs_cinit_send(c->ctl, 'K', 0, NULL);
+
+		if (r == 0)
+			r = bs_cinit_recv(c->ctl, &km, 10000);
+		if (r == 0 && (km.op != 'k' || km.err < 0))
+			r = km.err < 0 ? km.err : -EPROTO;
+		if (r < 0) {
+			struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+
+			/* a closed channel means init is exiting (time ran out, or a
+			 * kill): the context ended, with everything in it */
+			if (r == -ETIMEDOUT || poll(&p, 1, 5000) != 1) {
+				ret = bs_fail(ERR, -r, "killing what %s left behind", argv[0]);
+				goto out;
+			}
+		}
+	}
+	/* did the context end meanwhile? */
+	{
+		struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+
+		if (c->init_status < 0 && poll(&p, 1, 0) == 1) {
+			reap_init(c);
+			if (c->hit & BS_LIMIT_TIME)
+				timed_out = 1;
+		}
+	}
+	update_hits(c);
+	if (timed_out) {
+		c->hit |= BS_LIMIT_TIME;
+		ret = bs_failx(ERR, ETIMEDOUT, "%s: killed by the %s timeout", argv[0],
+			       bs_ctx_alive(c) ? "command" : "context");
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		if (gop[i] >= 0)
+			close(gop[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	if (parentfd >= 0)
+		close(parentfd);
+	return ret;
+}
+
+/* ---- kill, wait, free ---- */
+
+static int release(struct bs_ctx *c)
+{
+	int ret = 0;
+
+	if (c->pidfd >= 0) {
+		close(c->pidfd);
+		c->pidfd = -1;
+	}
+	if (c->ctl >= 0) {
+		close(c->ctl);
+		c->ctl = -1;
+	}
+	if (c->cg) {
+		update_hits(c);
+		/* belt and braces: the PID namespace is gone with its init, so the
+		 * cgroup is empty unless something escaped it */
+		ret = bs_cgroup_kill(c->cg, 2000);
+		if (bs_cgroup_destroy(c->cg) < 0 && !ret)
+			ret = -EBUSY;
+		c->cg = NULL;
+	}
+	bs_ns_free_range(&c->ids);
+	return ret;
+}
+
+int bs_ctx_kill(struct bs_ctx *c)
+{
+	if (!c)
+		return 0;
+	if (c->pidfd >= 0 && c->init_status < 0) {
+		/* SIGKILL to a PID namespace's init kills every process in it;
+		 * init is reaped only once all of them are gone */
+		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+		reap_init(c);
+	}
+	return release(c);
+}
+
+int bs_ctx_wait(struct bs_ctx *c, int *wstatus)
+{
+	if (c->pidfd >= 0 && c->init_status < 0)
+		reap_init(c);
+	if (wstatus)
+		*wstatus = c->init_status < 0 ? 0 : c->init_status;
+	return release(c);
+}
+
+void bs_ctx_free(struct bs_ctx *c)
+{
+	if (!c)
+		return;
+	bs_ctx_kill(c);
+	bs_seccomp_free(c->filter);
+	free_env(c->env);
+	free(c);
+}
