@@ -213,9 +213,18 @@ static void reset_signals(void)
 {
 	sigset_t none;
 
+	/* the kernel's sigaction: glibc refuses to touch the signals it reserves
+	 * for itself (32, 33), yet an ignored one is inherited across exec too */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} dfl = { SIG_DFL, 0, NULL, 0 };
+
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
