@@ -46,6 +46,7 @@ int main(void)
 	srunner_add_suite(sr, bindings_suite());
 	srunner_add_suite(sr, policy_suite());
 	srunner_add_suite(sr, driver_suite());
+	srunner_add_suite(sr, repo_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -15,6 +15,7 @@ Suite *sandbox_suite(void);
 Suite *bindings_suite(void);
 Suite *policy_suite(void);
 Suite *driver_suite(void);
+Suite *repo_suite(void);
 
 /* Runs chunk `code` in L; fails the test with the error message if it raises.
  * Leaves the chunk's first result on the stack. */
