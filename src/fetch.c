@@ -244,8 +244,14 @@ int bs_fetch(const char *url, const char *dir, const char *name,
 		}
 	}
 	s.max = want && want->max_size > 0 ? want->max_size : BS_FETCH_MAX_SIZE;
-	if (asprintf(&tmp, "%s/.%s.part-XXXXXX", dir, name) < 0 || asprintf(&final, "%s/%s", dir, name) < 0) {
-		tmp = final = NULL;
+	if (asprintf(&final, "%s/%s", dir, name) < 0) {
+		final = NULL;
+		rc = -ENOMEM;
+		snprintf(why, sizeof why, "out of memory");
+		goto out;
+	}
+	if (asprintf(&tmp, "%s/.%s.part-XXXXXX", dir, name) < 0) {
+		tmp = NULL;
 		rc = -ENOMEM;
 		snprintf(why, sizeof why, "out of memory");
 		goto out;

@@ -338,7 +338,7 @@ static int rpmmd_add(struct load *ld, const char *what, int addflags)
 {
 	const char *loc = NULL, *chktype = NULL, *chk = NULL, *base;
 	unsigned long long size = 0;
-	char *url = NULL, *path = NULL, *chkcopy = NULL, *loccopy = NULL;
+	char *url = NULL, *path = NULL, *name = NULL, *chkcopy = NULL, *loccopy = NULL;
 	struct bs_fetch_want want = { 0 };
 	FILE *fp = NULL;
 	int rc;
@@ -373,13 +373,19 @@ static int rpmmd_add(struct load *ld, const char *what, int addflags)
 	want.chksum_type = chktype;
 	want.chksum = chkcopy;
 	want.size = (long long)size;
-	if ((rc = bs_fetch(url, ld->dir, base, &want, ld->err, ld->errlen)) < 0)
+	/* named per process (concurrent loads), keeping the suffix solv_xfopen goes by */
+	if (asprintf(&name, "%d-%s", (int)getpid(), base) < 0) {
+		name = NULL;
+		rc = fail(ld, -ENOMEM, "out of memory");
 		goto out;
-	if (asprintf(&path, "%s/%s", ld->dir, base) < 0) {
+	}
+	if (asprintf(&path, "%s/%s", ld->dir, name) < 0) {
 		path = NULL;
 		rc = fail(ld, -ENOMEM, "out of memory");
 		goto out;
 	}
+	if ((rc = bs_fetch(url, ld->dir, name, &want, ld->err, ld->errlen)) < 0)
+		goto out;
 	if (!(fp = solv_xfopen(path, "r"))) {
 		rc = fail(ld, -EBADMSG, "%s: cannot open: %s", url, strerror(errno));
 		goto out;
@@ -395,6 +401,7 @@ out:
 	if (path)
 		unlink(path);
 	free(path);
+	free(name);
 	free(url);
 	free(chkcopy);
 	free(loccopy);
@@ -404,7 +411,7 @@ out:
 /* Loads an rpm-md repository; -ENOENT (with err set) when there is no repomd.xml. */
 static int load_rpmmd(struct load *ld)
 {
-	char *url = NULL, *path = NULL, hex[65];
+	char *url = NULL, *path = NULL, name[32], hex[65];
 	const char *parts[4];
 	struct bs_fetch_want want = { .max_size = REPOMD_MAX_SIZE };
 	FILE *fp = NULL;
@@ -415,12 +422,13 @@ static int load_rpmmd(struct load *ld)
 			return 1;
 		return fail(ld, -ENOENT, "%s: no cached metadata (offline)", ld->spec->url);
 	}
+	snprintf(name, sizeof name, "%d-repomd.xml", (int)getpid());
 	if (!(url = url_join(ld->spec->url, "repodata/repomd.xml")) ||
-	    asprintf(&path, "%s/repomd.xml", ld->dir) < 0) {
+	    asprintf(&path, "%s/%s", ld->dir, name) < 0) {
 		free(url);
 		return fail(ld, -ENOMEM, "out of memory");
 	}
-	if ((rc = bs_fetch(url, ld->dir, "repomd.xml", &want, ld->err, ld->errlen)) < 0)
+	if ((rc = bs_fetch(url, ld->dir, name, &want, ld->err, ld->errlen)) < 0)
 		goto out;
 	if ((rc = bs_fetch_file_chksum(path, "sha256", hex, sizeof hex)) < 0) {
 		rc = fail(ld, rc, "%s: cannot read the download: %s", url, strerror(-rc));
