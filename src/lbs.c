@@ -11,11 +11,12 @@
 
 static const luaL_Reg submodules[] = {
 	{ "log", luaopen_bs_log },
+	{ "rpm", luaopen_bs_rpm },
 	{ NULL, NULL },
 };
 
 /* Primitive families later versions add; bs.has() says which this build has. */
-static const char *const planned[] = { "ctx", "fs", "rpm", NULL };
+static const char *const planned[] = { "ctx", "fs", NULL };
 
 /* bs.has(name) → true when this build provides bs.NAME. */
 static int bs_has(lua_State *L)

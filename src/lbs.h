@@ -10,5 +10,6 @@ void bs_lua_preload_bs(lua_State *L);
 /* Module openers (one binding file each). */
 int luaopen_bs(lua_State *L);
 int luaopen_bs_log(lua_State *L);
+int luaopen_bs_rpm(lua_State *L);
 
 #endif

@@ -625,6 +625,8 @@ int bs_repo_load(Pool *pool, const struct bs_repo_spec *spec, const char *cached
 		snprintf(err, errlen, "%s: a directory of RPMs must be a local file:// URL", spec->url);
 		return -EINVAL;
 	}
+	if (strncmp(spec->url, "file://", 7) == 0)
+		flags &= ~BS_REPO_OFFLINE; /* local: always read */
 	parts[0] = spec->url;
 	parts[1] = spec->name;
 	hash_strings(urlhash, parts, 2);

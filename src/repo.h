@@ -35,8 +35,8 @@ struct bs_repo_info {
 };
 
 enum {
-	/* Do not contact the repository: use its .solv cache, whatever its age
-	 * (-ENOENT when there is none). */
+	/* Do not contact an http(s) repository: use its .solv cache, whatever
+	 * its age (-ENOENT when there is none). file:// ones are always read. */
 	BS_REPO_OFFLINE = 1,
 };
 

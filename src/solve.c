@@ -15,6 +15,7 @@
 #include <solv/solvable.h>
 #include <solv/solver.h>
 #include <solv/transaction.h>
+#include <solv/util.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,41 +165,55 @@ static int fill_pkg(Pool *pool, Id p, struct bs_pkg *pkg)
 	return oom ? -ENOMEM : 0;
 }
 
+static int cmp_ids(const void *a, const void *b, void *unused)
+{
+	(void)unused;
+	return *(const Id *)a - *(const Id *)b;
+}
+
 /* Describes problem pid in *pb: text, the requirements involved, every rule. */
 static int fill_problem(Solver *solv, Id pid, const Queue *job, const char *const *reqs, size_t nreqs,
 			const struct bs_solve_opts *opts, struct bs_problem *pb)
 {
-	Queue rules;
+	Queue rules, jobs;
 	int rc = 0;
 
 	if (!(pb->text = strdup(solver_problem2str(solv, pid))))
 		return -ENOMEM;
 	queue_init(&rules);
+	queue_init(&jobs);
 	solver_findallproblemrules(solv, pid, &rules);
 	for (int i = 0; i < rules.count && rc == 0; i++) {
 		Id rid = rules.elements[i], from = 0, to = 0, dep = 0;
 		SolverRuleinfo type = solver_ruleinfo(solv, rid, &from, &to, &dep);
 
 		rc = push_str(&pb->details, &pb->ndetails, solver_ruleinfo2str(solv, type, from, to, dep));
-		if (rc == 0 && (type & SOLVER_RULE_TYPEMASK) == SOLVER_RULE_JOB) {
+		if ((type & SOLVER_RULE_TYPEMASK) == SOLVER_RULE_JOB) {
 			int jidx = solver_rule2jobidx(solv, rid);
-			size_t k = jidx >= 0 && jidx < job->count ? (size_t)jidx / 2 : (size_t)-1;
 
-			if (k < nreqs)
-				rc = push_str(&pb->requires, &pb->nrequires, reqs[k]);
-			else if (opts && k != (size_t)-1 && k - nreqs < opts->nconflicts) {
-				char *c;
+			if (jidx >= 0 && jidx < job->count)
+				queue_pushunique(&jobs, jidx / 2);
+		}
+	}
+	/* the requirements involved, in the order given (conflicts last) */
+	solv_sort(jobs.elements, (size_t)jobs.count, sizeof(Id), cmp_ids, NULL);
+	for (int i = 0; i < jobs.count && rc == 0; i++) {
+		size_t k = (size_t)jobs.elements[i];
+		char *c;
 
-				if (asprintf(&c, "conflict %s", opts->conflicts[k - nreqs]) < 0)
-					rc = -ENOMEM;
-				else {
-					rc = push_str(&pb->requires, &pb->nrequires, c);
-					free(c);
-				}
+		if (k < nreqs) {
+			rc = push_str(&pb->requires, &pb->nrequires, reqs[k]);
+		} else if (opts && k - nreqs < opts->nconflicts) {
+			if (asprintf(&c, "conflict %s", opts->conflicts[k - nreqs]) < 0) {
+				rc = -ENOMEM;
+				break;
 			}
+			rc = push_str(&pb->requires, &pb->nrequires, c);
+			free(c);
 		}
 	}
 	queue_free(&rules);
+	queue_free(&jobs);
 	return rc;
 }
 

@@ -125,11 +125,11 @@ END_TEST
 
 START_TEST(test_missing_needs)
 {
-	const char *e = err_of("local r = { description = 'x', needs = { 'ctx', 'rpm' }, steps = { step('a') } }\n"
+	const char *e = err_of("local r = { description = 'x', needs = { 'ctx', 'fs', 'rpm' }, steps = { step('a') } }\n"
 			       "d.run(function() return r end, job())");
 
 	ck_assert_ptr_nonnull(e);
-	ck_assert_str_eq(e, "recipe r needs bs.ctx, bs.rpm, which this version of bsrun (" BSRUN_VERSION
+	ck_assert_str_eq(e, "recipe r needs bs.ctx, bs.fs, which this version of bsrun (" BSRUN_VERSION
 			    ") does not provide yet; --dry-run checks the inputs and prints the plan");
 }
 END_TEST
