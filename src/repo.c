@@ -10,6 +10,7 @@
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <solv/chksum.h>
+#include <solv/bitmap.h>
 #include <solv/dataiterator.h>
 #include <solv/knownid.h>
 #include <solv/repo_repomdxml.h>
@@ -67,6 +68,7 @@ static void info_free(struct bs_repo_info *info)
 		return;
 	free(info->name);
 	free(info->url);
+	free(info->cachedir);
 	for (size_t i = 0; i < info->nexclude; i++)
 		free(info->exclude[i]);
 	free(info->exclude);
@@ -253,20 +255,20 @@ static int cache_read(struct load *ld, enum bs_repo_kind kind, const char *cooki
 	return hit;
 }
 
-/* Writes ld->repo to the cache, atomically; a failure is only a warning. */
-static void cache_write(struct load *ld, enum bs_repo_kind kind)
+/* Writes repo to the cache file in dir, atomically; a failure is only a warning. */
+static void cache_write(Repo *repo, const char *dir, enum bs_repo_kind kind, const char *cookie)
 {
 	char ud[256], *tmp = NULL, *final = NULL;
 	Repowriter *w = NULL;
 	FILE *fp = NULL;
 	int fd = -1, ok = 0;
 
-	cache_userdata(ud, sizeof ud, kind, ld->cookie);
-	if (asprintf(&tmp, "%s/." CACHE_FILE ".part-XXXXXX", ld->dir) < 0) {
+	cache_userdata(ud, sizeof ud, kind, cookie);
+	if (asprintf(&tmp, "%s/." CACHE_FILE ".part-XXXXXX", dir) < 0) {
 		tmp = NULL;
 		goto out;
 	}
-	if (asprintf(&final, "%s/" CACHE_FILE, ld->dir) < 0) {
+	if (asprintf(&final, "%s/" CACHE_FILE, dir) < 0) {
 		final = NULL;
 		goto out;
 	}
@@ -278,7 +280,7 @@ static void cache_write(struct load *ld, enum bs_repo_kind kind)
 	if (!(fp = fdopen(fd, "w")))
 		goto out;
 	fd = -1;
-	if (!(w = repowriter_create(ld->repo)))
+	if (!(w = repowriter_create(repo)))
 		goto out;
 	repowriter_set_userdata(w, ud, (int)strlen(ud) + 1);
 	if (repowriter_write(w, fp) != 0 || fflush(fp) != 0 || fchmod(fileno(fp), 0644) < 0 ||
@@ -304,7 +306,7 @@ out:
 		free(tmp);
 	}
 	if (!ok)
-		bs_log(BS_LOG_WARN, "repository %s: cannot write its cache in %s", ld->spec->name, ld->dir);
+		bs_log(BS_LOG_WARN, "repository %s: cannot write its cache in %s", repo->name, dir);
 	free(final);
 }
 
@@ -455,7 +457,7 @@ static int load_rpmmd(struct load *ld)
 	    (rc = rpmmd_add(ld, "filelists", REPO_EXTEND_SOLVABLES | REPO_LOCALPOOL)) < 0)
 		goto out;
 	repo_internalize(ld->repo);
-	cache_write(ld, BS_REPO_RPMMD);
+	cache_write(ld->repo, ld->dir, BS_REPO_RPMMD, ld->cookie);
 	rc = 0;
 out:
 	if (fp)
@@ -539,7 +541,7 @@ static int load_dir(struct load *ld)
 		free(file);
 	}
 	repo_internalize(ld->repo);
-	cache_write(ld, BS_REPO_DIR);
+	cache_write(ld->repo, ld->dir, BS_REPO_DIR, ld->cookie);
 	rc = 0;
 out:
 	if (ck)
@@ -551,6 +553,103 @@ out:
 		close(dfd);
 	free(path);
 	return rc;
+}
+
+/* ---- file provides ---- */
+
+/* Returns 1 when repo's cache already records a search for every file of ids. */
+static int searched_all(Repo *repo, const Queue *ids)
+{
+	Pool *pool = repo->pool;
+	Queue have;
+	Map seen;
+	int all = 1;
+
+	queue_init(&have);
+	if (!repo_lookup_idarray(repo, SOLVID_META, REPOSITORY_ADDEDFILEPROVIDES, &have)) {
+		queue_free(&have);
+		return 0;
+	}
+	map_init(&seen, pool->ss.nstrings);
+	for (int i = 0; i < have.count; i++)
+		if (have.elements[i] > 0 && have.elements[i] < pool->ss.nstrings)
+			MAPSET(&seen, have.elements[i]);
+	for (int i = 0; i < ids->count && all; i++)
+		all = ids->elements[i] < pool->ss.nstrings && MAPTST(&seen, ids->elements[i]);
+	map_free(&seen);
+	queue_free(&have);
+	return all;
+}
+
+/* Adds to out the file paths in dep (walking rich dependencies) that nothing provides. */
+static void unprovided_files(Pool *pool, Id dep, Queue *out)
+{
+	Id p, pp;
+
+	while (ISRELDEP(dep)) {
+		Reldep *rd = GETRELDEP(pool, dep);
+
+		if (rd->flags < 8) { /* name OP evr */
+			dep = rd->name;
+			break;
+		}
+		unprovided_files(pool, rd->name, out);
+		dep = rd->evr;
+	}
+	if (ISRELDEP(dep) || pool_id2str(pool, dep)[0] != '/')
+		return;
+	FOR_PROVIDES(p, pp, dep)
+		return;
+	queue_pushunique(out, dep);
+}
+
+void bs_pool_add_file_provides(Pool *pool, const Id *deps, size_t ndeps)
+{
+	Queue searched, missing;
+	Repo *repo;
+	Id id;
+
+	/* 1. the packages' own file requirements: libsolv searches the file lists
+	 * once; each repository's cache then records that search (libsolv's
+	 * REPOSITORY_ADDEDFILEPROVIDES), so that later runs skip it */
+	queue_init(&searched);
+	pool_set_flag(pool, POOL_FLAG_ADDFILEPROVIDESFILTERED, 0);
+	pool_addfileprovides_queue(pool, &searched, NULL);
+	FOR_REPOS(id, repo) {
+		struct bs_repo_info *info = repo->appdata;
+		Repodata *data;
+
+		if (!info || !searched.count || searched_all(repo, &searched))
+			continue;
+		data = repo_add_repodata(repo, 0);
+		repodata_extend_block(data, repo->start, repo->end - repo->start);
+		repodata_set_idarray(data, SOLVID_META, REPOSITORY_ADDEDFILEPROVIDES, &searched);
+		repodata_internalize(data);
+		if (info->cachedir)
+			cache_write(repo, info->cachedir, info->kind, info->cookie);
+	}
+	queue_free(&searched);
+	pool_createwhatprovides(pool);
+
+	/* 2. file paths among deps that nothing provides yet: lent for one more
+	 * pass to a scratch solvable that goes away at once */
+	queue_init(&missing);
+	for (size_t i = 0; i < ndeps; i++)
+		unprovided_files(pool, deps[i], &missing);
+	if (missing.count) {
+		Repo *scratch = repo_create(pool, "@bsrun-scratch");
+		Solvable *s = pool_id2solvable(pool, repo_add_solvable(scratch));
+
+		s->name = pool_str2id(pool, "@bsrun-scratch", 1);
+		s->evr = ID_EMPTY;
+		s->arch = ARCH_NOARCH;
+		for (int i = 0; i < missing.count; i++)
+			s->requires = repo_addid_dep(scratch, s->requires, missing.elements[i], 0);
+		pool_addfileprovides(pool);
+		repo_free(scratch, 1);
+		pool_createwhatprovides(pool);
+	}
+	queue_free(&missing);
 }
 
 /* ---- the entry point ---- */
@@ -663,6 +762,8 @@ int bs_repo_load(Pool *pool, const struct bs_repo_spec *spec, const char *cached
 		goto out;
 	info->from_cache = rc == 1;
 	memcpy(info->cookie, ld.cookie, sizeof info->cookie);
+	info->cachedir = ld.dir;
+	ld.dir = NULL;
 	/* libsolv: a higher priority wins; in a policy, a lower one does */
 	ld.repo->priority = 100 - info->priority;
 	ld.repo->appdata = info;

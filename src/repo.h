@@ -32,6 +32,7 @@ struct bs_repo_info {
 	size_t nexclude;
 	int from_cache;              /* 1 when read from the .solv cache */
 	char cookie[65];             /* sha256 hex of what the cache is keyed by */
+	char *cachedir;              /* this repository's cache directory */
 };
 
 enum {
@@ -63,6 +64,15 @@ void bs_pool_free(Pool *pool);
  * -EPROTONOSUPPORT or another -errno (see bs_fetch). */
 int bs_repo_load(Pool *pool, const struct bs_repo_spec *spec, const char *cachedir, int flags,
 		 Repo **out, char *err, size_t errlen);
+
+/* Makes every file path that a package of pool, or one of deps, requires a
+ * provide of the packages holding that file (libsolv's addfileprovides), so
+ * that file requirements resolve, and creates the pool's whatprovides index.
+ * The packages' file paths are recorded in each repository's cache (which is
+ * rewritten when it lacked some), so that later runs do not search again;
+ * paths of deps that no package provides cost one more search, every time.
+ * Call it after the last bs_repo_load. */
+void bs_pool_add_file_provides(Pool *pool, const Id *deps, size_t ndeps);
 
 /* Returns the info of a repo loaded by bs_repo_load, or NULL for another repo. */
 const struct bs_repo_info *bs_repo_info(const Repo *repo);

@@ -240,12 +240,13 @@ int bs_solve(Pool *pool, const char *const *requires, size_t nrequires, const st
 {
 	Solver *solv = NULL;
 	Transaction *trans = NULL;
-	Queue job;
+	Queue job, deps;
 	size_t nconf = opts ? opts->nconflicts : 0;
 	int nprob, rc = 0;
 
 	memset(sol, 0, sizeof *sol);
 	queue_init(&job);
+	queue_init(&deps);
 	for (size_t i = 0; i < nrequires + nconf; i++) {
 		const char *s = i < nrequires ? requires[i] : opts->conflicts[i - nrequires];
 		Id id;
@@ -257,11 +258,12 @@ int bs_solve(Pool *pool, const char *const *requires, size_t nrequires, const st
 		}
 		queue_push2(&job, (i < nrequires ? SOLVER_INSTALL : SOLVER_ERASE) | SOLVER_SOLVABLE_PROVIDES, id);
 	}
+	for (int i = 0; i + 1 < job.count; i += 2)
+		queue_push(&deps, job.elements[i + 1]);
+	bs_pool_add_file_provides(pool, deps.elements, (size_t)deps.count);
 	set_considered(pool, opts);
-	/* file requirements not listed by any package are looked up in the file lists lazily */
-	pool_set_flag(pool, POOL_FLAG_ADDFILEPROVIDESFILTERED, 1);
-	pool_addfileprovides(pool);
-	pool_createwhatprovides(pool);
+	if (pool->considered)
+		pool_createwhatprovides(pool); /* again, without the excluded packages */
 
 	solv = solver_create(pool);
 	solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
@@ -306,6 +308,7 @@ out:
 		solver_free(solv);
 	clear_considered(pool);
 	queue_free(&job);
+	queue_free(&deps);
 	return rc;
 }
 

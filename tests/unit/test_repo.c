@@ -6,6 +6,9 @@
 #include "solve.h"
 #include "tests.h"
 
+#include <solv/knownid.h>
+#include <solv/queue.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,6 +325,22 @@ START_TEST(test_cache_reused)
 	ck_assert_int_eq(repofix_count_lines(log, "-filelists.xml.gz"), 1);
 	ck_assert_int_eq(repofix_count_lines(log, "repomd.xml"), repomd1 + 1);
 	ck_assert_str_eq(SOLVE("/usr/include/zlib.h"), "zlib-devel-1.2.13-1.noarch");
+
+	/* the packages' file requirements were searched once, and the cache says so */
+	bs_pool_free(pool);
+	ck_assert_int_eq(bs_pool_new("x86_64", &pool), 0);
+	ck_assert_msg(load("main", url, BS_REPO_RPMMD) == 0, "%s", err);
+	{
+		Queue q;
+		int found = 0;
+
+		queue_init(&q);
+		ck_assert(repo_lookup_idarray(pool->repos[1], SOLVID_META, REPOSITORY_ADDEDFILEPROVIDES, &q));
+		for (int i = 0; i < q.count; i++)
+			found |= strcmp(pool_id2str(pool, q.elements[i]), "/usr/include/zconf.h") == 0;
+		queue_free(&q);
+		ck_assert_msg(found, "/usr/include/zconf.h (required by usesfile) not recorded");
+	}
 
 	/* the server gone: offline loads use the cache, online ones fail naming the URL */
 	repofix_stop(pid);
