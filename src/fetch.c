@@ -142,8 +142,11 @@ static int transfer(const char *url, struct sink *s, char *why, size_t len)
 	long http = 0;
 	int rc;
 
-	if (url_scheme(url, scheme, sizeof scheme) < 0 ||
-	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 && strcmp(scheme, "file") != 0)) {
+	if ((rc = url_scheme(url, scheme, sizeof scheme)) < 0) {
+		snprintf(why, len, rc == -ENOMEM ? "out of memory" : "malformed URL");
+		return rc;
+	}
+	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 && strcmp(scheme, "file") != 0) {
 		snprintf(why, len, "protocol not allowed (only http, https, file)");
 		return -EPROTONOSUPPORT;
 	}

@@ -27,7 +27,7 @@ struct bs_fetch_want {
  * are accepted; redirects are followed (at most 5) only to the same protocol.
  * On failure nothing is left in dir (dir/name is untouched) and err holds a
  * one-line message naming the URL. Returns 0, or:
- *   -EINVAL           bad arguments (empty url, name with '/');
+ *   -EINVAL           bad arguments (empty or malformed url, name with '/');
  *   -EPROTONOSUPPORT  a protocol other than http, https, file (or a redirect to one);
  *   -ENOENT           the server has no such file (HTTP 404/410, missing file:// path);
  *   -ECONNREFUSED, -EHOSTUNREACH, -ETIMEDOUT, -EIO  the server cannot be reached

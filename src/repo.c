@@ -541,6 +541,8 @@ static int load_dir(struct load *ld)
 		free(file);
 	}
 	repo_internalize(ld->repo);
+	if (!ld->repo->nsolvables)
+		bs_log(BS_LOG_WARN, "repository %s: no RPM files in %s", ld->spec->name, path);
 	cache_write(ld->repo, ld->dir, BS_REPO_DIR, ld->cookie);
 	rc = 0;
 out:
