@@ -12,11 +12,12 @@
 static const luaL_Reg submodules[] = {
 	{ "log", luaopen_bs_log },
 	{ "ctx", luaopen_bs_ctx },
+	{ "rpm", luaopen_bs_rpm },
 	{ NULL, NULL },
 };
 
 /* Primitive families later versions add; bs.has() says which this build has. */
-static const char *const planned[] = { "fs", "rpm", NULL };
+static const char *const planned[] = { "fs", NULL };
 
 /* bs.has(name) → true when this build provides bs.NAME. */
 static int bs_has(lua_State *L)

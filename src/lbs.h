@@ -11,5 +11,6 @@ void bs_lua_preload_bs(lua_State *L);
 int luaopen_bs(lua_State *L);
 int luaopen_bs_log(lua_State *L);
 int luaopen_bs_ctx(lua_State *L);
+int luaopen_bs_rpm(lua_State *L);
 
 #endif

@@ -129,7 +129,7 @@ START_TEST(test_missing_needs)
 			       "d.run(function() return r end, job())");
 
 	ck_assert_ptr_nonnull(e);
-	ck_assert_str_eq(e, "recipe r needs bs.fs, bs.rpm, which this version of bsrun (" BSRUN_VERSION
+	ck_assert_str_eq(e, "recipe r needs bs.fs, which this version of bsrun (" BSRUN_VERSION
 			    ") does not provide yet; --dry-run checks the inputs and prints the plan");
 }
 END_TEST

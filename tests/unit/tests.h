@@ -17,6 +17,10 @@ Suite *policy_suite(void);
 Suite *driver_suite(void);
 Suite *fs_suite(void);
 Suite *ctx_suite(void);
+Suite *repo_suite(void);
+
+/* The bs.rpm tests, added to the repo suite's test case (it builds the fixtures). */
+void repo_lua_tests(TCase *tc);
 
 /* Runs chunk `code` in L; fails the test with the error message if it raises.
  * Leaves the chunk's first result on the stack. */
