@@ -207,6 +207,25 @@ static int die_with_parent(int parentfd, char *err, size_t errlen)
 	return 0;
 }
 
+/* The cgroup's OOM killer must pick the build's processes, never the
+ * context's init (that would end the context and lose the build's status).
+ * Commands are forked from bsrun's side, not from the init, so none inherits
+ * this. Best effort: an unprivileged bsrun may not lower the score. */
+static void protect_init_from_oom(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, "-1000", 5) < 0) {
+		/* keep the default score */
+	}
+	close(fd);
+}
+
 /* Default dispositions and an empty mask: exec keeps ignored signals and the
  * mask, so bsrun's own choices (SIGPIPE ignored, ...) must not leak in. */
 static void reset_signals(void)
@@ -438,6 +457,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	if (c->cg && (ret = bs_cgroup_attach(c->cg, c->pid, ERR)) < 0)
 		goto fail;
+	protect_init_from_oom(c->pid);
 	if ((ret = bs_cinit_send(c->ctl, 'G', 0, NULL)) < 0) {
 		bs_fail(ERR, -ret, "starting the context's init");
 		goto fail;

@@ -723,9 +723,12 @@ START_TEST(test_memory_limit)
 	ck_assert_int_eq(RUN(c, &st, out, PROBE, "alloc", "512"), 0);
 	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "memory hog not killed (status 0x%x):\n%s", st, out);
 	ck_assert(bs_ctx_limits_hit(c) & BS_LIMIT_MEMORY);
-	/* smaller programs still run */
+	/* the context survived its OOM (its init is protected) and smaller
+	 * programs still run; commands do not inherit the init's protection */
 	ck_assert_int_eq(RUN(c, &st, out, PROBE, "alloc", "8"), 0);
 	EXPECT(out, "allocated", 8);
+	ck_assert_int_eq(RUN(c, &st, out, "cat", "/proc/self/oom_score_adj"), 0);
+	ck_assert_str_eq(out, "0\n");
 	bs_ctx_free(c);
 }
 END_TEST
