@@ -56,6 +56,31 @@ int luaopen_bs(lua_State *L)
 	return 1;
 }
 
+void bs_lua_check_keys(lua_State *L, int idx, const char *where, const char *const *known,
+		       enum bs_keys_style style)
+{
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		int ok = 0;
+
+		lua_pop(L, 1);
+		if (lua_type(L, -1) == LUA_TSTRING)
+			for (const char *const *k = known; *k && !ok; k++)
+				ok = strcmp(*k, lua_tostring(L, -1)) == 0;
+		if (ok)
+			continue;
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			if (style == BS_KEYS_OPTION)
+				luaL_error(L, "%s: option keys must be strings", where);
+			luaL_error(L, "%s: unexpected %s key", where, luaL_typename(L, -1));
+		}
+		if (style == BS_KEYS_OPTION)
+			luaL_error(L, "%s: unknown option '%s'", where, lua_tostring(L, -1));
+		luaL_error(L, "%s: unknown key \"%s\"", where, lua_tostring(L, -1));
+	}
+}
+
 void bs_lua_preload_bs(lua_State *L)
 {
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

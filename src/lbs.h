@@ -4,6 +4,15 @@
 
 #include <lua.h>
 
+/* How bs_lua_check_keys words an unknown key: "unknown option 'k'" (bs.ctx)
+ * or "unknown key \"k\"" (bs.rpm). */
+enum bs_keys_style { BS_KEYS_OPTION, BS_KEYS_KEY };
+
+/* Raises "WHERE: unknown ..." unless every key of the table at idx is a
+ * string listed in known (NULL-terminated); misuse of a bs function. */
+void bs_lua_check_keys(lua_State *L, int idx, const char *where, const char *const *known,
+		       enum bs_keys_style style);
+
 /* Registers "bs" and every "bs.*" submodule in package.preload. */
 void bs_lua_preload_bs(lua_State *L);
 

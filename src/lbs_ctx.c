@@ -26,26 +26,6 @@ struct lctx {
 
 /* ---- option tables ---- */
 
-/* Raises when table t has a key not in `known` (NULL-terminated). */
-static void check_keys(lua_State *L, int t, const char *what, const char *const *known)
-{
-	lua_pushnil(L);
-	while (lua_next(L, t)) {
-		int ok = 0;
-
-		lua_pop(L, 1);
-		if (lua_type(L, -1) == LUA_TSTRING)
-			for (const char *const *k = known; *k && !ok; k++)
-				ok = strcmp(*k, lua_tostring(L, -1)) == 0;
-		if (!ok) {
-			if (lua_type(L, -1) == LUA_TSTRING)
-				luaL_error(L, "%s: unknown option '%s'", what, lua_tostring(L, -1));
-			else
-				luaL_error(L, "%s: option keys must be strings", what);
-		}
-	}
-}
-
 /* Pushes field k of table t; returns its type. */
 static int field(lua_State *L, int t, const char *k)
 {
@@ -345,7 +325,7 @@ static int l_create(lua_State *L)
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
-	check_keys(L, t, what, keys);
+	bs_lua_check_keys(L, t, what, keys, BS_KEYS_OPTION);
 	bs_ctx_opts_init(&o);
 	o.root = opt_string(L, t, "root", what);
 	if (!o.root)
@@ -396,7 +376,7 @@ static int l_create(lua_State *L)
 
 		if (!lua_istable(L, s))
 			return luaL_error(L, "%s: 'syscalls' must be a table { allow = {...}, deny = {...} }", what);
-		check_keys(L, s, "bs.ctx.create: syscalls", skeys);
+		bs_lua_check_keys(L, s, "bs.ctx.create: syscalls", skeys, BS_KEYS_OPTION);
 		o.syscalls_allow = opt_strlist(L, s, "allow", what);
 		o.syscalls_deny = opt_strlist(L, s, "deny", what);
 	}
@@ -468,7 +448,7 @@ static int l_exec(lua_State *L)
 		return luaL_error(L, "%s: argv[1] is empty", what);
 	bs_exec_opts_init(&eo);
 	if (lua_istable(L, 3)) {
-		check_keys(L, 3, what, keys);
+		bs_lua_check_keys(L, 3, what, keys, BS_KEYS_OPTION);
 		eo.cwd = opt_string(L, 3, "cwd", what);
 		eo.stdin_fd = opt_stream(L, 3, "stdin", what);
 		eo.stdout_fd = opt_stream(L, 3, "stdout", what);

@@ -17,26 +17,6 @@ struct lrepos {
 
 /* ---- argument checking (misuse raises) ---- */
 
-/* Raises unless every key of the table at idx is one of keys. */
-static void check_keys(lua_State *L, int idx, const char *const *keys, const char *where)
-{
-	idx = lua_absindex(L, idx);
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		int known = 0;
-
-		lua_pop(L, 1);
-		if (lua_type(L, -1) == LUA_TSTRING)
-			for (const char *const *k = keys; *k && !known; k++)
-				known = strcmp(*k, lua_tostring(L, -1)) == 0;
-		if (!known) {
-			if (lua_type(L, -1) == LUA_TSTRING)
-				luaL_error(L, "%s: unknown key \"%s\"", where, lua_tostring(L, -1));
-			luaL_error(L, "%s: unexpected %s key", where, luaL_typename(L, -1));
-		}
-	}
-}
-
 /* Returns field key of the table at idx as a string, def when absent. */
 static const char *opt_string(lua_State *L, int idx, const char *key, const char *def, const char *where)
 {
@@ -173,7 +153,7 @@ static int load_one(lua_State *L, Pool *pool, int idx, int i, const char *cached
 	snprintf(where, sizeof where, "bs.rpm.repos: repos[%d]", i);
 	if (lua_type(L, idx) != LUA_TTABLE)
 		return luaL_error(L, "%s: expected a table, got %s", where, luaL_typename(L, idx));
-	check_keys(L, idx, keys, where);
+	bs_lua_check_keys(L, idx, where, keys, BS_KEYS_KEY);
 	if (!opt_boolean(L, idx, "enabled", 1, where))
 		return 0;
 	spec.name = opt_string(L, idx, "name", NULL, where);
@@ -215,7 +195,7 @@ static int l_repos(lua_State *L)
 	lua_settop(L, 2);
 	luaL_checktype(L, 1, LUA_TTABLE);
 	luaL_checktype(L, 2, LUA_TTABLE);
-	check_keys(L, 2, keys, "bs.rpm.repos: options");
+	bs_lua_check_keys(L, 2, "bs.rpm.repos: options", keys, BS_KEYS_KEY);
 	cachedir = opt_string(L, 2, "cachedir", NULL, "bs.rpm.repos: options");
 	arch = opt_string(L, 2, "arch", "x86_64", "bs.rpm.repos: options");
 	flags = opt_boolean(L, 2, "offline", 0, "bs.rpm.repos: options") ? BS_REPO_OFFLINE : 0;
@@ -345,7 +325,7 @@ static int l_solve(lua_State *L)
 	reqs = string_array(L, 2, "bs.rpm.solve: requires", &nreqs);
 	if (!lua_isnoneornil(L, 3)) {
 		luaL_checktype(L, 3, LUA_TTABLE);
-		check_keys(L, 3, keys, "bs.rpm.solve: options");
+		bs_lua_check_keys(L, 3, "bs.rpm.solve: options", keys, BS_KEYS_KEY);
 		opts.conflicts = opt_strings(L, 3, "conflicts", "bs.rpm.solve: options", &opts.nconflicts);
 		opts.exclude = opt_strings(L, 3, "exclude", "bs.rpm.solve: options", &opts.nexclude);
 	}
