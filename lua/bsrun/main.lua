@@ -24,12 +24,18 @@ local function check_readable(path)
   return true
 end
 
-local function available(dir)
+-- The names of the *.lua files in dir (sorted; none when dir is unreadable).
+local function lua_names(dir)
   local names = {}
   for _, f in ipairs(bsrun_host.listdir(dir) or {}) do
     local n = f:match("^(.+)%.lua$")
     if n then names[#names + 1] = n end
   end
+  return names
+end
+
+local function available(dir)
+  local names = lua_names(dir)
   return #names > 0 and table.concat(names, ", ") or "none"
 end
 
@@ -102,12 +108,7 @@ end
 
 local function policy_check(names, datadir)
   local dir = datadir .. "/policies"
-  if #names == 0 then
-    for _, f in ipairs(bsrun_host.listdir(dir) or {}) do
-      local n = f:match("^(.+)%.lua$")
-      if n then names[#names + 1] = n end
-    end
-  end
+  if #names == 0 then names = lua_names(dir) end
   local failed = 0
   for _, name in ipairs(names) do
     local ok, res = pcall(policy.load, name, dir)
