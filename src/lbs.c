@@ -4,6 +4,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef BSRUN_VERSION
 #define BSRUN_VERSION "0.0.0"
@@ -13,6 +14,7 @@ static const luaL_Reg submodules[] = {
 	{ "log", luaopen_bs_log },
 	{ "ctx", luaopen_bs_ctx },
 	{ "rpm", luaopen_bs_rpm },
+	{ "results", luaopen_bs_results },
 	{ NULL, NULL },
 };
 
@@ -37,10 +39,21 @@ static int bs_has(lua_State *L)
 	return luaL_error(L, "bs.has: unknown primitive family '%s'", name);
 }
 
+/* bs.time() → wall-clock seconds since the epoch, with sub-second precision. */
+static int bs_time(lua_State *L)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+	return 1;
+}
+
 int luaopen_bs(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "has", bs_has },
+		{ "time", bs_time },
 		{ NULL, NULL },
 	};
 

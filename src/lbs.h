@@ -21,5 +21,11 @@ int luaopen_bs(lua_State *L);
 int luaopen_bs_log(lua_State *L);
 int luaopen_bs_ctx(lua_State *L);
 int luaopen_bs_rpm(lua_State *L);
+int luaopen_bs_results(lua_State *L);
+
+/* Lets bs.results.begin(path) use `path` in L; once any path is allowed,
+ * only allowed paths can be begun (the trusted side registers each job's
+ * result directories in the recipe sandbox). */
+void bs_lua_results_allow(lua_State *L, const char *path);
 
 #endif

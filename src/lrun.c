@@ -1,6 +1,7 @@
 /* Glue between the command line and bsrun's Lua side. */
 #include "lrun.h"
 #include "exitcodes.h"
+#include "lbs.h"
 #include "log.h"
 #include "lstate.h"
 
@@ -98,6 +99,15 @@ static int run_recipe(lua_State *S)
 	lua_settop(S, 0);
 	if (bs_lua_xcopy(T, -1, S, err, sizeof err) < 0)
 		return luaL_error(S, "cannot pass the job to the recipe: %s", err);
+	/* the result directories the recipe may write: this job's only */
+	lua_getfield(S, 1, "packages");
+	for (lua_Integer i = 1, n = luaL_len(S, -1); i <= n; i++) {
+		lua_rawgeti(S, -1, i);
+		if (lua_getfield(S, -1, "resultdir") == LUA_TSTRING)
+			bs_lua_results_allow(S, lua_tostring(S, -1));
+		lua_pop(S, 2);
+	}
+	lua_pop(S, 1);
 	lua_getfield(S, 1, "recipe_file");
 	recipe_file = lua_tostring(S, -1);
 	if (!recipe_file)

@@ -59,13 +59,25 @@ function M.find_recipe(recipe, datadir)
   return path, recipe
 end
 
---- Where each package's results go: -r DIR itself for one package, DIR/STEM
---- for several; ./results/STEM by default.
+--- Where each package's results go: -r DIR itself for one package, DIR/NVR
+--- for several; ./results/NVR by default (NAME-VERSION-RELEASE from the
+--- header, the file name's stem when no header was read).
 local function resultdir_for(options, pkg, count)
+  local leaf = pkg.header and pkg.header.nvr or pkg.stem
   if options.resultdir then
-    return count == 1 and options.resultdir or (options.resultdir .. "/" .. pkg.stem)
+    return count == 1 and options.resultdir or (options.resultdir .. "/" .. leaf)
   end
-  return M.DEFAULT_RESULTS .. "/" .. pkg.stem
+  return M.DEFAULT_RESULTS .. "/" .. leaf
+end
+
+--- Reads the header of a src.rpm in bsrun's throwaway sandbox (bs.rpm.header)
+--- when this version has it; a bad file raises exit 2 naming it.
+local function read_header(pkg)
+  local rpm = require("bs").rpm
+  if not rpm.header then return nil end
+  local h = rpm.header(pkg.path)
+  h.nvr = string.format("%s-%s-%s", h.name, h.version, h.release)
+  return h
 end
 
 --- Splits the normalized "NAME VALUE" defines into {name=, value=} records.
@@ -89,6 +101,9 @@ function M.prepare(options, datadir)
     end
     seen[pkg.stem] = path
     packages[i] = pkg
+  end
+  for _, pkg in ipairs(packages) do
+    pkg.header = read_header(pkg)
   end
   for _, pkg in ipairs(packages) do
     pkg.resultdir = resultdir_for(options, pkg, #packages)

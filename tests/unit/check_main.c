@@ -46,6 +46,7 @@ int main(void)
 	srunner_add_suite(sr, bindings_suite());
 	srunner_add_suite(sr, policy_suite());
 	srunner_add_suite(sr, driver_suite());
+	srunner_add_suite(sr, results_suite());
 	srunner_add_suite(sr, fs_suite());
 	srunner_add_suite(sr, ctx_suite());
 	srunner_add_suite(sr, repo_suite());

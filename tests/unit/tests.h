@@ -15,6 +15,7 @@ Suite *sandbox_suite(void);
 Suite *bindings_suite(void);
 Suite *policy_suite(void);
 Suite *driver_suite(void);
+Suite *results_suite(void);
 Suite *fs_suite(void);
 Suite *ctx_suite(void);
 Suite *repo_suite(void);
