@@ -90,6 +90,18 @@ local function parse_defines(defines)
   return out
 end
 
+--- Where bsrun keeps repository metadata and downloaded packages:
+--- $BSRUN_CACHEDIR, else /var/cache/bsrun for root, else
+--- $XDG_CACHE_HOME/bsrun (~/.cache/bsrun).
+function M.cachedir()
+  local env = os.getenv("BSRUN_CACHEDIR")
+  if env and env:sub(1, 1) == "/" then return env end
+  if bsrun_host.uid() == 0 then return "/var/cache/bsrun" end
+  local xdg = os.getenv("XDG_CACHE_HOME")
+  if xdg and xdg:sub(1, 1) == "/" then return xdg .. "/bsrun" end
+  return (os.getenv("HOME") or "/tmp") .. "/.cache/bsrun"
+end
+
 --- Checks every input and returns the job: plain data for the recipe sandbox.
 function M.prepare(options, datadir)
   local recipe_file, recipe_name = M.find_recipe(options.recipe, datadir)
@@ -112,6 +124,7 @@ function M.prepare(options, datadir)
   return {
     version = require("bs").version,
     datadir = datadir,
+    cachedir = M.cachedir(),
     recipe_file = recipe_file,
     recipe_name = recipe_name,
     policy = pol,
