@@ -13,6 +13,11 @@ enum bs_keys_style { BS_KEYS_OPTION, BS_KEYS_KEY };
 void bs_lua_check_keys(lua_State *L, int idx, const char *where, const char *const *known,
 		       enum bs_keys_style style);
 
+/* Pushes a bsrun error object {exit=code, message=msg} made by bsrun.errors
+ * (so errors.is() holds) when that module can be required in L, else a plain
+ * table of the same shape; raise it with lua_error. */
+void bs_lua_push_error(lua_State *L, int code, const char *msg);
+
 /* Registers "bs" and every "bs.*" submodule in package.preload. */
 void bs_lua_preload_bs(lua_State *L);
 

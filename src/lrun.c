@@ -1,6 +1,7 @@
 /* Glue between the command line and bsrun's Lua side. */
 #include "lrun.h"
 #include "exitcodes.h"
+#include "intr.h"
 #include "lbs.h"
 #include "log.h"
 #include "lstate.h"
@@ -133,6 +134,7 @@ int bs_run_build(const struct bs_opts *o, const char *datadir)
 		bs_log(BS_LOG_ERROR, "cannot create a Lua state: out of memory");
 		return BS_EXIT_INFRA;
 	}
+	bs_intr_hook(T);
 	st = call_main(T, "prepare", o, datadir);
 	if (st != LUA_OK) {
 		code = bs_lua_report(T, st);
@@ -144,6 +146,7 @@ int bs_run_build(const struct bs_opts *o, const char *datadir)
 		code = BS_EXIT_INFRA;
 		goto out;
 	}
+	bs_intr_hook(S);
 	lua_pushcfunction(S, run_recipe);
 	lua_pushlightuserdata(S, T);
 	st = bs_lua_pcall(S, 1, 1);

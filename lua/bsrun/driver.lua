@@ -217,6 +217,10 @@ local function run_build(recipe, job, b)
   local failure, failed_step = run_steps(recipe, b, state)
   local code, message = errors.OK, nil
   if failure then code, message = describe_failure(failure) end
+  if code == errors.INTR then
+    r:abort()                  -- an interrupted build leaves nothing behind
+    error(failure, 0)
+  end
   local ok, err = r:write("results.json", json.encode(results_doc(job, b, code, message, failed_step, t0), true) .. "\n")
   if not ok then bs.log.warn("results.json: %s", err) end
   if failure and failed_step ~= "header" then show_tail(r, 20) end
