@@ -13,6 +13,11 @@ enum bs_keys_style { BS_KEYS_OPTION, BS_KEYS_KEY };
 void bs_lua_check_keys(lua_State *L, int idx, const char *where, const char *const *known,
 		       enum bs_keys_style style);
 
+/* The live context of the bs.ctx object at idx; raises for anything else or
+ * a closed one. */
+struct bs_ctx;
+struct bs_ctx *bs_lua_check_ctx(lua_State *L, int idx);
+
 /* Registers "bs" and every "bs.*" submodule in package.preload. */
 void bs_lua_preload_bs(lua_State *L);
 
