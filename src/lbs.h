@@ -18,6 +18,9 @@ void bs_lua_check_keys(lua_State *L, int idx, const char *where, const char *con
 struct bs_ctx;
 struct bs_ctx *bs_lua_check_ctx(lua_State *L, int idx);
 
+/* Adds install and buildrequires (lbs_install.c) to the bs.rpm table on top. */
+void bs_lua_rpm_install(lua_State *L);
+
 /* Registers "bs" and every "bs.*" submodule in package.preload. */
 void bs_lua_preload_bs(lua_State *L);
 

@@ -569,6 +569,111 @@ START_TEST(test_buildrequires_generated)
 }
 END_TEST
 
+/* ---- from Lua ---- */
+
+static lua_State *lua_state(void)
+{
+	lua_State *L = bs_lua_new(BS_LUA_TRUSTED, BSRUN_SRCDIR);
+	char root[128];
+	static int seq;
+
+	ck_assert_ptr_nonnull(L);
+	snprintf(root, sizeof root, "%s/lua%d-%d", tmpdir, (int)getpid(), ++seq);
+	ck_assert_int_eq(mkdir(root, 0755), 0);
+	lua_pushstring(L, root);
+	lua_setglobal(L, "ROOT");
+	lua_pushstring(L, rpmdir);
+	lua_setglobal(L, "RPMS");
+	lua_pushstring(L, srpmdir);
+	lua_setglobal(L, "SRPMS");
+	lua_pushstring(L, tmpdir);
+	lua_setglobal(L, "TMP");
+	run_lua(L, "for _, l in ipairs { { 'usr/bin', 'bin' }, { 'usr/lib', 'lib' }, { 'usr/lib64', 'lib64' } } do\n"
+		   "  assert(os.execute(string.format('ln -s %s %s/%s', l[1], ROOT, l[2])))\n"
+		   "end\n"
+		   "local bs = require 'bs'\n"
+		   "CTX = assert(bs.ctx.create{ root = ROOT, own_root = true,\n"
+		   "  binds = { { '/usr', '/usr', ro = true, recursive = true, nodev = true, nosuid = true } } })\n"
+		   "return true");
+	lua_pop(L, 1);
+	return L;
+}
+
+START_TEST(test_lua_install)
+{
+	lua_State *L;
+
+	NEED_INST();
+	L = lua_state();
+	run_lua(L,
+		"local bs = require 'bs'\n"
+		"local function pkg(n) return RPMS .. '/' .. n .. '-1.0-1.noarch.rpm' end\n"
+		"local log, inst = io.tmpfile(), io.tmpfile()\n"
+		"local events = {}\n"
+		"local got = assert(bs.rpm.install(CTX, { pkg 'xb', { path = pkg 'xa', nevra = 'xa' }, pkg 'xsh' },\n"
+		"  { nofsync = true, excludedocs = true, log = log, installed_log = inst, timeout = 60,\n"
+		"    progress = function(ev) events[#events + 1] = ev.what .. ' ' .. ev.index .. '/' .. ev.total ..\n"
+		"      ' ' .. ev.nevra end }))\n"
+		"assert(table.concat(got, ',') == 'xsh-1.0-1.noarch,xa-1.0-1.noarch,xb-1.0-1.noarch', table.concat(got, ','))\n"
+		"assert(events[1] == 'start 3/3 xsh-1.0-1.noarch', events[1])\n"
+		"assert(events[2] == 'done 3/3 xsh-1.0-1.noarch', events[2])\n"
+		"assert(#events == 6)\n"
+		"inst:seek('set'); local text = inst:read('a')\n"
+		"assert(text == 'xsh-1.0-1.noarch\\nxa-1.0-1.noarch\\nxb-1.0-1.noarch\\n', text)\n"
+		"log:seek('set'); text = log:read('a')\n"
+		"assert(text:find('bsrun: installing [2/3] xa-1.0-1.noarch', 1, true), text)\n"
+		"local f = assert(io.open(ROOT .. '/opt/x/post-a')); assert(f:read('a') == '0\\n'); f:close()\n"
+		/* a conflict: nil, message, errno, problems */
+		"local ok, msg, err, problems = bs.rpm.install(CTX, { pkg 'xd' }, { log = log })\n"
+		"assert(ok == nil and msg:find('conflicts', 1, true) and err > 0, msg)\n"
+		"assert(#problems == 1 and problems[1]:find('/opt/x/a', 1, true), problems[1])\n"
+		/* misuse raises */
+		"assert(not pcall(bs.rpm.install, CTX, { pkg 'xa' }, { nosuch = true }))\n"
+		"assert(not pcall(bs.rpm.install, CTX, { 42 }))\n"
+		"assert(not pcall(bs.rpm.install, CTX, { {} }))\n"
+		"assert(not pcall(bs.rpm.install, CTX, {}, { log = 'x' }))\n"
+		"assert(not pcall(bs.rpm.install, {}, {}))\n"
+		/* an error in the progress function is raised after the transaction */
+		"CTX:exec({ 'rpm', '-e', '--dbpath', '/var/lib/rpm', 'xb' })\n"
+		"local ok2, e = pcall(bs.rpm.install, CTX, { pkg 'xb' }, { progress = function() error('boom') end })\n"
+		"assert(not ok2 and tostring(e):find('boom'), tostring(e))\n"
+		"CTX:kill()\n"
+		"return true");
+	lua_close(L);
+}
+END_TEST
+
+START_TEST(test_lua_buildrequires)
+{
+	lua_State *L;
+
+	NEED_INST();
+	L = lua_state();
+	run_lua(L,
+		"local bs = require 'bs'\n"
+		"assert(CTX:exec({ 'sh', '-c', 'mkdir -p -m 1777 /var/tmp && mkdir -p /builddir' }) == 'exit')\n"
+		"local s = SRPMS .. '/cond-1-1.src.rpm'\n"
+		"local log = io.tmpfile()\n"
+		"local reqs, info = assert(bs.rpm.buildrequires(CTX, s,\n"
+		"  { { name = 'fc1', value = '1' }, { name = '_with_x', value = '--with-x' } }, { log = log, timeout = 60 }))\n"
+		"assert(table.concat(reqs, '|') == '/usr/include/db.h|always >= 2|onlyfc1|xdep', table.concat(reqs, '|'))\n"
+		"assert(info.conflicts[1] == 'badthing' and not info.dynamic and #info.generated == 0)\n"
+		"assert(info.spec == '/builddir/build/SPECS/cond.spec', info.spec)\n"
+		"reqs, info = assert(bs.rpm.buildrequires(CTX, SRPMS .. '/gen-1-1.src.rpm'))\n"
+		"assert(info.dynamic and info.generated[1] == 'gendep >= 1.0', info.generated[1])\n"
+		"local ok, msg, err = bs.rpm.buildrequires(CTX, SRPMS .. '/badprep-1-1.src.rpm', nil, { log = log })\n"
+		"assert(ok == nil and msg:find('rpmbuild -br', 1, true) and err == 8, msg)\n"
+		"ok, msg, err = bs.rpm.buildrequires(CTX, TMP .. '/nosuch.src.rpm')\n"
+		"assert(ok == nil and err == 2, msg)\n"
+		"assert(not pcall(bs.rpm.buildrequires, CTX, s, { { name = 'bad name', value = '1' } }))\n"
+		"assert(not pcall(bs.rpm.buildrequires, CTX, s, { { name = 'x' } }))\n"
+		"assert(not pcall(bs.rpm.buildrequires, CTX, s, nil, { nosuch = 1 }))\n"
+		"CTX:kill()\n"
+		"return true");
+	lua_close(L);
+}
+END_TEST
+
 Suite *install_suite(void)
 {
 	Suite *s = suite_create("install");
@@ -580,6 +685,8 @@ Suite *install_suite(void)
 	tcase_add_test(tc, test_install_failures);
 	tcase_add_test(tc, test_buildrequires);
 	tcase_add_test(tc, test_buildrequires_generated);
+	tcase_add_test(tc, test_lua_install);
+	tcase_add_test(tc, test_lua_buildrequires);
 	suite_add_tcase(s, tc);
 	return s;
 }
