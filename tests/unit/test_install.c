@@ -4,6 +4,7 @@
  * test prints a loud SKIP line. */
 #include "breq.h"
 #include "ctx.h"
+#include "inctx.h"
 #include "install.h"
 #include "lstate.h"
 #include "tests.h"
@@ -674,6 +675,74 @@ START_TEST(test_lua_buildrequires)
 }
 END_TEST
 
+/* ---- the channel from the context (no context needed) ---- */
+
+struct recs {
+	int n;
+	char text[4][64];
+};
+
+static void collect(void *ud, const struct bs_inctx_rec *r)
+{
+	struct recs *rs = ud;
+
+	if (rs->n < 4)
+		snprintf(rs->text[rs->n], sizeof rs->text[0], "%c%u:%.40s", r->op, (unsigned)r->index, r->text);
+	rs->n++;
+}
+
+START_TEST(test_channel)
+{
+	struct bs_inctx ch;
+	struct bs_inctx_rec bad;
+	struct recs rs = { 0 };
+	char big[2000];
+
+	ck_assert_int_eq(bs_inctx_open(&ch, 3, collect, &rs), 0);
+	bs_inctx_send(ch.wfd, 's', 1, "foo-1.0-1.noarch");
+	/* a forged record: its length does not match its text */
+	memset(&bad, 0, sizeof bad);
+	bad.op = 'd';
+	bad.len = 5;
+	memcpy(bad.text, "ab", 3);
+	ck_assert_int_eq(write(ch.wfd, &bad, sizeof bad), (ssize_t)sizeof bad);
+	/* a short write is not a record either */
+	ck_assert_int_eq(write(ch.wfd, "xyz", 3), 3);
+	bs_inctx_drain(&ch, ch.rfd);
+	ck_assert_int_eq(rs.n, 1);
+	ck_assert_str_eq(rs.text[0], "s1:foo-1.0-1.noarch");
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	bs_inctx_sendf(ch.wfd, 'w', 2, "%s", big); /* cut to fit */
+	bs_inctx_send(ch.wfd, 'd', 3, NULL);
+	bs_inctx_send(ch.wfd, 'd', 4, "over the limit");
+	bs_inctx_close(&ch);
+	bs_inctx_close(&ch); /* idempotent */
+	ck_assert_int_eq(rs.n, 3);
+	ck_assert_uint_eq(ch.dropped, 1);
+	ck_assert_str_eq(rs.text[2], "d3:");
+	ck_assert(bs_inctx_printable("foo >= 1.0"));
+	ck_assert(!bs_inctx_printable("foo\nbar"));
+	ck_assert(!bs_inctx_printable("\x1b[31m"));
+}
+END_TEST
+
+START_TEST(test_lua_misuse_noctx)
+{
+	lua_State *L = bs_lua_new(BS_LUA_TRUSTED, BSRUN_SRCDIR);
+
+	ck_assert_ptr_nonnull(L);
+	run_lua(L, "local bs = require 'bs'\n"
+		   "assert(type(bs.rpm.install) == 'function' and type(bs.rpm.buildrequires) == 'function')\n"
+		   "local ok, e = pcall(bs.rpm.install, {}, {})\n"
+		   "assert(not ok and e:find('bs.ctx'), e)\n"
+		   "ok, e = pcall(bs.rpm.buildrequires, 'ctx', 'x.src.rpm')\n"
+		   "assert(not ok and e:find('bs.ctx'), e)\n"
+		   "return true");
+	lua_close(L);
+}
+END_TEST
+
 Suite *install_suite(void)
 {
 	Suite *s = suite_create("install");
@@ -687,6 +756,10 @@ Suite *install_suite(void)
 	tcase_add_test(tc, test_buildrequires_generated);
 	tcase_add_test(tc, test_lua_install);
 	tcase_add_test(tc, test_lua_buildrequires);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("channel");
+	tcase_add_test(tc, test_channel);
+	tcase_add_test(tc, test_lua_misuse_noctx);
 	suite_add_tcase(s, tc);
 	return s;
 }
