@@ -3,6 +3,7 @@
  * contexts. Needs root, user namespaces and rpmbuild; without them every
  * test prints a loud SKIP line. */
 #include "breq.h"
+#include "caps.h"
 #include "ctx.h"
 #include "inctx.h"
 #include "install.h"
@@ -570,6 +571,74 @@ START_TEST(test_buildrequires_generated)
 }
 END_TEST
 
+/* ---- a function run in the context (bs_exec_opts.fn) ---- */
+
+struct fn_arg {
+	int chan;
+	const char *hostpath;
+};
+
+/* Reports what it sees, as the install and BuildRequires functions would run. */
+static int probe_fn(void *arg)
+{
+	struct fn_arg *a = arg;
+	char line[256], status[4096] = "";
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, status, sizeof status - 1) : -1;
+	const char *nnp, *sc, *cap;
+
+	if (fd >= 0)
+		close(fd);
+	status[n > 0 ? n : 0] = '\0';
+	nnp = strstr(status, "NoNewPrivs:");
+	sc = strstr(status, "Seccomp:");
+	cap = strstr(status, "CapEff:");
+	snprintf(line, sizeof line, "uid=%d nnp=%c seccomp=%c capeff=%.16s host=%d", (int)getuid(),
+		 nnp ? nnp[12] : '?', sc ? sc[9] : '?', cap ? cap + 8 : "?", access(a->hostpath, F_OK) == 0);
+	bs_inctx_send(a->chan, 'i', 1, line);
+	return 5;
+}
+
+static void count_rec(void *ud, const struct bs_inctx_rec *r)
+{
+	snprintf(ud, 256, "%.200s", r->text);
+}
+
+START_TEST(test_fn_mode)
+{
+	char root[128], seen[256] = "", err[512] = "";
+	struct bs_exec_opts eo;
+	struct bs_inctx ch;
+	struct fn_arg a = { .hostpath = tmpdir };
+	struct bs_ctx *c;
+	int st = 0, r;
+
+	NEED_INST();
+	c = fresh(root, sizeof root);
+	ck_assert_int_eq(bs_inctx_open(&ch, 8, count_rec, seen), 0);
+	a.chan = ch.wfd;
+	bs_exec_opts_init(&eo);
+	eo.fn = probe_fn;
+	eo.arg = &a;
+	eo.watch_fd = ch.rfd;
+	eo.watch = bs_inctx_drain;
+	eo.watch_arg = &ch;
+	r = bs_ctx_exec(c, (char *const[]){ "probe-fn", NULL }, &eo, &st, err, sizeof err);
+	bs_inctx_close(&ch);
+	ck_assert_msg(r == 0, "exec: %s", err);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 5);
+	/* root inside, privileges dropped as for any command, the host not visible */
+	ck_assert_msg(strncmp(seen, "uid=0 nnp=1 seccomp=2 capeff=", 29) == 0 && strstr(seen, "host=0"), "%s", seen);
+	{
+		char want[64];
+
+		snprintf(want, sizeof want, "capeff=%016llx ", (unsigned long long)bs_caps_default());
+		ck_assert_msg(strstr(seen, want), "%s (want %s)", seen, want);
+	}
+	bs_ctx_free(c);
+}
+END_TEST
+
 /* ---- from Lua ---- */
 
 static lua_State *lua_state(void)
@@ -750,6 +819,7 @@ Suite *install_suite(void)
 
 	tcase_add_unchecked_fixture(tc, fixture_up, fixture_down);
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_fn_mode);
 	tcase_add_test(tc, test_install);
 	tcase_add_test(tc, test_install_failures);
 	tcase_add_test(tc, test_buildrequires);
