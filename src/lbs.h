@@ -18,6 +18,14 @@ void bs_lua_check_keys(lua_State *L, int idx, const char *where, const char *con
  * table of the same shape; raise it with lua_error. */
 void bs_lua_push_error(lua_State *L, int code, const char *msg);
 
+/* The live context of the bs.ctx object at idx; raises for anything else or
+ * a closed one. */
+struct bs_ctx;
+struct bs_ctx *bs_lua_check_ctx(lua_State *L, int idx);
+
+/* Adds install and buildrequires (lbs_install.c) to the bs.rpm table on top. */
+void bs_lua_rpm_install(lua_State *L);
+
 /* Registers "bs" and every "bs.*" submodule in package.preload. */
 void bs_lua_preload_bs(lua_State *L);
 

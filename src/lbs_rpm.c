@@ -357,5 +357,6 @@ int luaopen_bs_rpm(lua_State *L)
 	}
 	lua_pop(L, 1);
 	luaL_newlib(L, funcs);
+	bs_lua_rpm_install(L);
 	return 1;
 }
