@@ -14,6 +14,7 @@ local recipe = {
 }
 
 local TOPDIR = "/builddir/build"
+local ERRNO = { EINVAL = 22, ENOEXEC = 8 }
 
 -- The macros every rpm command in the root gets: the build tree, then the
 -- policy's and the user's (b.macros, in that order).
@@ -59,8 +60,17 @@ local function install(b, requires, what)
   b.logs.root:write(string.format("%s: %d packages to install\n", what, #todo))
   for _, p in ipairs(todo) do b.logs.root:write("  ", p.nevra, " (", p.repo, ")\n") end
   if #todo == 0 then return pkgs end
-  local files = infra(bs.rpm.download(b.repos, todo, { cachedir = b.job.cachedir }))
-  infra(bs.rpm.install(b.ctx, files, { log = b.logs.root, nodocs = b.policy.nodocs }))
+  local files = infra(bs.rpm.download(b.repos, todo, { cachedir = b.job.cachedir .. "/packages" }))
+  local ok, msg = bs.rpm.install(b.ctx, files, {
+    log = b.logs.root, installed_log = b.logs.installed,
+    progress = function(ev)
+      if ev.what == "done" then
+        bs.log.progress("%s: %s, %d/%d packages installed, %ds", b.package.file, what, ev.index, ev.total,
+          math.floor(bs.time() - b.started))
+      end
+    end,
+  })
+  if not ok then errors.raise(errors.INFRA, "installing the %s failed: %s", what, msg) end
   for _, p in ipairs(todo) do b.installed[p.nevra] = p end
   return pkgs
 end
@@ -70,7 +80,8 @@ recipe.steps = {
     name = "root",
     does = "make a fresh root and install the policy's base set into it",
     run = function(b)
-      b.installed = {}
+      b.installed, b.started = {}, bs.time()
+      b.logs.installed = infra(b.results:open("installed_pkgs.log"))
       b.root = infra(bs.fs.mkroot())
       b.ctx = infra(bs.ctx.create { root = b.root.path, own_root = true })
       b.repos = infra(bs.rpm.repos(b.policy.repos, { cachedir = b.job.cachedir .. "/repos",
@@ -86,7 +97,12 @@ recipe.steps = {
       local seen = {}
       -- %generate_buildrequires: evaluate again until nothing new is asked for
       for round = 1, 10 do
-        local reqs = infra(bs.rpm.buildrequires(b.ctx, b.package.path, b.macros, { log = b.logs.root }))
+        local reqs, msg, errno = bs.rpm.buildrequires(b.ctx, b.package.path, b.macros, { log = b.logs.root })
+        if not reqs then
+          -- ENOEXEC: rpmbuild -br failed on the spec (its output is in root.log)
+          errors.raise(errno == ERRNO.ENOEXEC and errors.BUILD or errno == ERRNO.EINVAL and errors.USAGE
+            or errors.INFRA, "evaluating the BuildRequires: %s", msg)
+        end
         local new = {}
         for _, r in ipairs(reqs) do
           if not seen[r] then seen[r] = true; new[#new + 1] = r end
