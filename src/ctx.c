@@ -3,6 +3,7 @@
 #include "bserr.h"
 #include "caps.h"
 #include "cinit.h"
+#include "ctxreg.h"
 #include "reslimits.h"
 #include "ns.h"
 #include "scfilter.h"
@@ -37,6 +38,8 @@ struct bs_ctx {
 	int init_status;  /* wait status of init once reaped, else -1 */
 	int nstypes;      /* namespaces to enter */
 	int single_id_map;
+	int attached;     /* another process's context (bs_ctx_attach) */
+	char *desc;       /* registry text without the command line */
 	unsigned hit;     /* BS_LIMIT_* seen so far */
 	uint64_t caps, nofile, fsize;
 	struct bs_idrange ids;
@@ -370,14 +373,59 @@ static int validate(const struct bs_ctx_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* The registry entry: what `bsrun ctx` lists and needs to enter the context. */
 static void describe(struct bs_ctx *c, const struct bs_ctx_opts *o)
 {
-	char text[4400];
+	struct bs_ctxreg_entry e;
+	char *text;
 
-	snprintf(text, sizeof text, "id=%u\nowner=%u\npid=%d\nroot=%s\nstart=%lld\nuids=%u:%u\n", c->id,
-		 (unsigned)getuid(), (int)c->pid, o->root, (long long)time(NULL), (unsigned)c->ids.first,
-		 c->single_id_map ? 1u : (unsigned)c->ids.count);
+	memset(&e, 0, sizeof e);
+	e.ref.id = c->id;
+	e.ref.pid = c->pid;
+	if (bs_proc_starttime(c->pid, &e.ref.pid_start) < 0)
+		return; /* no entry: not listed, not enterable from outside */
+	e.ref.nstypes = c->nstypes;
+	e.ref.single_id_map = c->single_id_map;
+	e.ref.caps = c->caps;
+	e.ref.nofile = c->nofile;
+	e.ref.fsize = c->fsize;
+	e.ref.syscalls_allow = (char *const *)o->syscalls_allow;
+	e.ref.syscalls_deny = (char *const *)o->syscalls_deny;
+	e.ref.env = c->env;
+	e.ref.cgroup_parent = c->cg ? (o->cgroup_parent ? o->cgroup_parent : "bsrun") : NULL;
+	e.ref.uid_first = c->ids.first;
+	e.ref.uid_count = c->single_id_map ? 1u : c->ids.count;
+	e.owner = getuid();
+	e.start = (int64_t)time(NULL);
+	e.root = (char *)o->root;
+	e.hostname = (char *)(o->hostname ? o->hostname : "bsrun");
+	text = bs_ctxreg_format(&e);
+	if (!text)
+		return;
+	free(c->desc);
+	c->desc = text;
 	bs_ns_range_describe(&c->ids, text);
+}
+
+/* Records argv as the context's current command in its registry entry. */
+static void describe_cmd(struct bs_ctx *c, char *const argv[])
+{
+	char cmd[256], *text;
+	size_t len = 0;
+
+	if (!c->desc)
+		return;
+	for (size_t i = 0; argv[i] && len < sizeof cmd - 1; i++) {
+		if (i)
+			cmd[len++] = ' ';
+		for (const char *p = argv[i]; *p && len < sizeof cmd - 1; p++)
+			cmd[len++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+	}
+	cmd[len] = '\0';
+	if (asprintf(&text, "%scmd=%s\n", c->desc, cmd) < 0)
+		return;
+	bs_ns_range_describe(&c->ids, text);
+	free(text);
 }
 
 int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, size_t errlen)
@@ -388,6 +436,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	struct bs_ctx *c;
 	int sv[2] = { -1, -1 }, parentfd = -1, ret;
 	uint64_t flags;
+	char rundir[4200];
 
 	*out = NULL;
 	if ((ret = validate(o, ERR)) < 0 || (ret = bs_rootfs_check(&rf, ERR)) < 0)
@@ -411,7 +460,9 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	}
 	if ((ret = bs_seccomp_build(o->syscalls_allow, o->syscalls_deny, &c->filter, ERR)) < 0)
 		goto fail;
-	if ((ret = bs_ns_alloc_range(o->rundir ? o->rundir : BS_NS_RUNDIR, o->uid_first ? o->uid_first : BS_NS_POOL_FIRST,
+	if (!o->rundir)
+		bs_ctxreg_rundir(rundir, sizeof rundir);
+	if ((ret = bs_ns_alloc_range(o->rundir ? o->rundir : rundir, o->uid_first ? o->uid_first : BS_NS_POOL_FIRST,
 				     o->uid_count ? o->uid_count : BS_NS_POOL_COUNT, BS_NS_RANGE, &c->ids, ERR)) < 0)
 		goto fail;
 	c->id = c->ids.slot;
@@ -485,6 +536,73 @@ fail:
 		close(sv[1]);
 	if (parentfd >= 0)
 		close(parentfd);
+	bs_ctx_free(c);
+	return ret;
+}
+
+int bs_ctx_attach(const struct bs_ctx_ref *ref, struct bs_ctx **out, char *err, size_t errlen)
+{
+	struct pollfd p;
+	struct bs_ctx *c;
+	uint64_t start;
+	int ret;
+
+	*out = NULL;
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return bs_fail(ERR, ENOMEM, "context");
+	c->pidfd = c->ctl = -1;
+	c->init_status = -1;
+	c->ids.lockfd = -1;
+	c->attached = 1;
+	c->id = ref->id;
+	c->caps = ref->caps;
+	c->nofile = ref->nofile;
+	c->fsize = ref->fsize;
+	c->single_id_map = ref->single_id_map;
+	c->ids.first = ref->uid_first;
+	c->ids.count = ref->uid_count;
+	c->nstypes = ref->nstypes & (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+				     CLONE_NEWCGROUP | CLONE_NEWNET);
+	if (!(c->nstypes & CLONE_NEWUSER) || !(c->nstypes & CLONE_NEWPID) || !(c->nstypes & CLONE_NEWNS)) {
+		ret = bs_failx(ERR, EINVAL, "context %u: its registry entry lacks the user, PID or mount namespace",
+			       ref->id);
+		goto fail;
+	}
+	c->env = copy_env(ref->env ? ref->env : default_env);
+	if (!c->env) {
+		ret = bs_fail(ERR, ENOMEM, "context environment");
+		goto fail;
+	}
+	/* the pidfd first, then the start time: while the pidfd's process lives,
+	 * the pid cannot name another one */
+	c->pidfd = (int)syscall(SYS_pidfd_open, ref->pid, 0);
+	if (c->pidfd < 0) {
+		ret = bs_fail(ERR, errno == ESRCH ? ESRCH : errno, "context %u: its init (pid %d)", ref->id,
+			      (int)ref->pid);
+		goto fail;
+	}
+	p = (struct pollfd){ .fd = c->pidfd, .events = POLLIN };
+	if (bs_proc_starttime(ref->pid, &start) < 0 || start != ref->pid_start || poll(&p, 1, 0) != 0) {
+		ret = bs_failx(ERR, ESRCH, "context %u is gone (pid %d is no longer its init)", ref->id, (int)ref->pid);
+		goto fail;
+	}
+	c->pid = ref->pid;
+	if ((ret = bs_seccomp_build((const char *const *)ref->syscalls_allow,
+				    (const char *const *)ref->syscalls_deny, &c->filter, ERR)) < 0)
+		goto fail;
+	if (ref->cgroup_parent) {
+		char name[32];
+
+		snprintf(name, sizeof name, "ctx-%u", ref->id);
+		if ((ret = bs_cgroup_open(ref->cgroup_parent, name, &c->cg)) < 0) {
+			bs_fail(ERR, -ret, "context %u: cgroup %s/%s", ref->id, ref->cgroup_parent, name);
+			goto fail;
+		}
+	}
+	*out = c;
+	return 0;
+fail:
 	bs_ctx_free(c);
 	return ret;
 }
@@ -644,6 +762,18 @@ static void reap_init(struct bs_ctx *c)
 
 	if (c->pidfd < 0 || c->init_status >= 0)
 		return;
+	if (c->attached) {
+		/* not our child: its pidfd turns readable once it (and with it
+		 * every process of its PID namespace) is gone */
+		struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+		c->init_status = SIGKILL;
+		update_hits(c);
+		c->pid = 0;
+		return;
+	}
 	memset(&si, 0, sizeof si);
 	while (waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0 && errno == EINTR)
 		;
@@ -698,6 +828,7 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 	}
 	if (eo->timeout_s)
 		deadline = now_ms() + (int64_t)eo->timeout_s * 1000;
+	describe_cmd(c, argv);
 	if (pipe2(gop, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		ret = bs_fail(ERR, errno, "pipe");
 		goto out;
@@ -810,7 +941,8 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 		ret = bs_failx(ERR, EIO, "exec %s: the helper ended without starting it (status 0x%x)", argv[0], st);
 		goto out;
 	}
-	if (bs_ctx_alive(c) && !eo->keep_orphans) {
+	/* an attached context's other processes are its creator's business */
+	if (bs_ctx_alive(c) && !eo->keep_orphans && !c->attached) {
 		struct bs_cinit_msg km;
 		int r = bs_cinit_send(c->ctl, 'K', 0, NULL);
 
@@ -861,7 +993,7 @@ out:
 
 static int release(struct bs_ctx *c)
 {
-	int ret = 0;
+	int ret = 0, dead = c->init_status >= 0;
 
 	if (c->pidfd >= 0) {
 		close(c->pidfd);
@@ -871,7 +1003,13 @@ static int release(struct bs_ctx *c)
 		close(c->ctl);
 		c->ctl = -1;
 	}
-	if (c->cg) {
+	if (c->cg && c->attached) {
+		/* the creator removes the cgroup; only make sure nothing is left */
+		if (dead)
+			ret = bs_cgroup_kill(c->cg, 2000);
+		bs_cgroup_close(c->cg);
+		c->cg = NULL;
+	} else if (c->cg) {
 		update_hits(c);
 		/* belt and braces: the PID namespace is gone with its init, so the
 		 * cgroup is empty unless something escaped it */
@@ -910,8 +1048,12 @@ void bs_ctx_free(struct bs_ctx *c)
 {
 	if (!c)
 		return;
-	bs_ctx_kill(c);
+	if (c->attached)
+		release(c); /* not ours to kill */
+	else
+		bs_ctx_kill(c);
 	bs_seccomp_free(c->filter);
 	free_env(c->env);
+	free(c->desc);
 	free(c);
 }

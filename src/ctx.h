@@ -68,6 +68,21 @@ enum {
 
 struct bs_ctx;
 
+/* What another process needs to enter a live context it did not create
+ * (read from the context's registry entry, see ctxreg.h). */
+struct bs_ctx_ref {
+	unsigned id;
+	pid_t pid;                       /* init's host pid */
+	uint64_t pid_start;              /* init's start time (/proc/PID/stat field 22) */
+	int nstypes;                     /* CLONE_NEW* namespaces of the context */
+	int single_id_map;
+	uint64_t caps, nofile, fsize;
+	char *const *syscalls_allow, *const *syscalls_deny; /* as created */
+	char *const *env;                /* default environment of commands */
+	const char *cgroup_parent;       /* its cgroup is PARENT/ctx-ID; NULL: none */
+	uint32_t uid_first, uid_count;
+};
+
 /* Fills *o with the defaults: caps = bs_caps_default(), pids 4096, nofile
  * 65536, everything else 0/NULL. */
 void bs_ctx_opts_init(struct bs_ctx_opts *o);
@@ -86,6 +101,14 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
  * context lives, unless eo->keep_orphans. */
 int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo, int *wstatus,
 		char *err, size_t errlen);
+
+/* Attaches to a live context created by another process: opens its init's
+ * pidfd and checks that the pid still names the same process (start time),
+ * opens its cgroup. The result works with bs_ctx_exec (which then leaves the
+ * context's other processes alone: they are its creator's), bs_ctx_kill (kills
+ * every process of the context; its creator releases cgroup and id range) and
+ * bs_ctx_free (just closes). -ESRCH when the context is gone. */
+int bs_ctx_attach(const struct bs_ctx_ref *ref, struct bs_ctx **out, char *err, size_t errlen);
 
 /* Kills every process of the context and releases its cgroup and id range.
  * Idempotent; afterwards no process of the context exists. */

@@ -99,14 +99,15 @@ static int overlaps(const struct taken *t, uint64_t lo, uint64_t hi)
 	return 0;
 }
 
-/* Opens (creating when missing) a directory that must be owned by root and not
+/* Opens (creating when missing) a directory that must be owned by the caller and not
  * writable by group or others; returns an O_PATH-less directory fd or -errno. */
 static int open_safe_dir(int dirfd, const char *name, char *err, size_t errlen, const char *what)
 {
 	struct stat st;
 	int fd;
 
-	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+	/* root's registry is readable by all (bsrun ctx list); a user's is private */
+	if (mkdirat(dirfd, name, geteuid() == 0 ? 0755 : 0700) < 0 && errno != EEXIST)
 		return bs_fail(err, errlen, errno, "mkdir %s", what);
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)

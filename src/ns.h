@@ -25,7 +25,7 @@ struct bs_idrange {
 /* Allocates the first free slot of `size` ids in the pool [pool_first,
  * pool_first+pool_count) whose ids are all unused by /etc/passwd, /etc/group,
  * /etc/subuid and /etc/subgid and which contains neither id 0 nor (uid_t)-1.
- * rundir must be a root-owned directory not writable by others (created when
+ * rundir must be a directory owned by the caller's euid, not writable by others (created when
  * missing). Returns 0, or -EAGAIN when every slot is taken, or -errno. */
 int bs_ns_alloc_range(const char *rundir, uint32_t pool_first, uint32_t pool_count, uint32_t size,
 		      struct bs_idrange *r, char *err, size_t errlen);
