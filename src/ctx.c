@@ -7,6 +7,7 @@
 #include "reslimits.h"
 #include "ns.h"
 #include "scfilter.h"
+#include "subid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,6 +43,9 @@ struct bs_ctx {
 	int attached;     /* another process's context (bs_ctx_attach) */
 	char *desc;       /* registry text without the command line */
 	unsigned hit;     /* BS_LIMIT_* seen so far */
+	unsigned unenforced; /* BS_LIMIT_* asked for but not enforced (rootless) */
+	int nsfd[8];      /* rootless: the init's namespaces, user first; -1 ends */
+	char *sockpath;   /* rootless: the init's namespace socket (we created it) */
 	uint64_t caps, nofile, fsize;
 	struct bs_idrange ids;
 	struct bs_cgroup *cg;
@@ -102,6 +107,11 @@ void bs_ctx_idrange(const struct bs_ctx *c, uint32_t *first, uint32_t *count)
 {
 	*first = c->ids.first;
 	*count = c->single_id_map ? 1 : c->ids.count;
+}
+
+unsigned bs_ctx_unenforced(const struct bs_ctx *c)
+{
+	return c->unenforced;
 }
 
 const char *bs_ctx_cgroup(const struct bs_ctx *c, const char *controller)
@@ -280,6 +290,8 @@ struct init_args {
 	const struct bs_ctx_opts *o;
 	struct bs_ctx *c;
 	int ctl, parentfd;
+	int cgroupns_done; /* cloned into its cgroup namespace already (no cgroup to join) */
+	int lfd;           /* rootless: the namespace socket (bs_cinit_run), else -1 */
 };
 
 static int init_setup(struct init_args *a, char *err, size_t errlen)
@@ -290,12 +302,12 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 	const char *domain = o->domainname ? o->domainname : "(none)";
 	int ret;
 
-	if ((ret = set_ids(0, 0, o->single_id_map, ERR)) < 0)
+	if ((ret = set_ids(0, 0, a->c->single_id_map, ERR)) < 0)
 		return ret;
 	if ((ret = not_dumpable(ERR)) < 0 || (ret = die_with_parent(a->parentfd, ERR)) < 0)
 		return ret;
 	/* the cgroup namespace starts here, now that bsrun moved us into our cgroup */
-	if (unshare(CLONE_NEWCGROUP) < 0)
+	if (!a->cgroupns_done && unshare(CLONE_NEWCGROUP) < 0)
 		return bs_fail(ERR, errno, "unshare(CLONE_NEWCGROUP)");
 	if (sethostname(host, strlen(host)) < 0)
 		return bs_fail(ERR, errno, "sethostname %s", host);
@@ -307,7 +319,7 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 		rf.flags |= BS_ROOTFS_PROC_SUBSET;
 	if (o->flags & BS_CTX_ROOT_RO)
 		rf.flags |= BS_ROOTFS_ROOT_RO;
-	if (!o->single_id_map)
+	if (!a->c->single_id_map)
 		rf.flags |= BS_ROOTFS_DEVPTS_GID5;
 	if ((ret = bs_rootfs_setup(&rf, ERR)) < 0)
 		return ret;
@@ -327,7 +339,7 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 
 static _Noreturn void init_main(struct init_args *a)
 {
-	int keep[] = { 2, a->ctl, a->parentfd, a->c->ids.lockfd };
+	int keep[] = { 2, a->ctl, a->parentfd, a->c->ids.lockfd, a->lfd };
 	struct bs_cinit_msg m;
 	char err[sizeof m.text];
 	int nullfd, ret;
@@ -349,7 +361,7 @@ static _Noreturn void init_main(struct init_args *a)
 	close(a->parentfd);
 	if (bs_cinit_send(a->ctl, 'R', 0, NULL) < 0)
 		_exit(1);
-	bs_cinit_run(a->ctl, a->o->timeout_s);
+	bs_cinit_run(a->ctl, a->o->timeout_s, a->lfd, a->c->nstypes);
 }
 
 /* ---- create ---- */
@@ -367,9 +379,6 @@ static int validate(const struct bs_ctx_opts *o, char *err, size_t errlen)
 		return bs_failx(ERR, EINVAL, "cpu weight %u is not in 1..10000", o->cpu_weight);
 	if (o->flags & ~(unsigned)(BS_CTX_PROC_SUBSET | BS_CTX_ROOT_RO))
 		return bs_failx(ERR, EINVAL, "unknown context flags 0x%x", o->flags);
-	if (geteuid() != 0)
-		return bs_failx(ERR, EPERM,
-				"contexts need root for now: rootless contexts (newuidmap with /etc/subuid ranges) are not implemented yet");
 	return 0;
 }
 
@@ -395,6 +404,7 @@ static void describe(struct bs_ctx *c, const struct bs_ctx_opts *o)
 	e.ref.cgroup_parent = c->cg ? (o->cgroup_parent ? o->cgroup_parent : "bsrun") : NULL;
 	e.ref.uid_first = c->ids.first;
 	e.ref.uid_count = c->single_id_map ? 1u : c->ids.count;
+	e.ref.ns_socket = c->sockpath;
 	e.owner = getuid();
 	e.start = (int64_t)time(NULL);
 	e.root = (char *)o->root;
@@ -428,15 +438,144 @@ static void describe_cmd(struct bs_ctx *c, char *const argv[])
 	free(text);
 }
 
+enum { MAP_DIRECT, MAP_SUBID };
+
+/* Opens the new init's namespace files (/proc/PID/ns/...), the user namespace first. */
+static int open_namespaces(struct bs_ctx *c, char *err, size_t errlen)
+{
+	static const struct { int type; const char *name; } ns[] = {
+		{ CLONE_NEWUSER, "user" }, { CLONE_NEWNS, "mnt" }, { CLONE_NEWPID, "pid" },
+		{ CLONE_NEWUTS, "uts" },   { CLONE_NEWIPC, "ipc" }, { CLONE_NEWNET, "net" },
+		{ CLONE_NEWCGROUP, "cgroup" },
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
+		char path[64];
+		int fd;
+
+		if (!(c->nstypes & ns[i].type))
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)c->pid, ns[i].name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return bs_fail(ERR, errno, "open %s", path);
+		c->nsfd[n++] = fd;
+	}
+	return 0;
+}
+
+/* Rootless: the socket RUNDIR/ctx/ID.sock on which the init hands its
+ * namespaces to `bsrun ctx exec` (the directory is the caller's, 0700);
+ * returns the listening fd. */
+static int ns_socket(struct bs_ctx *c, const char *rundir, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (asprintf(&c->sockpath, "%s/ctx/%u.sock", rundir, c->id) < 0) {
+		c->sockpath = NULL;
+		return bs_fail(ERR, ENOMEM, "socket path");
+	}
+	if (strlen(c->sockpath) >= sizeof sa.sun_path) {
+		free(c->sockpath);
+		c->sockpath = NULL;
+		return bs_failx(ERR, ENAMETOOLONG, "run directory %s: too long for a socket path", rundir);
+	}
+	memcpy(sa.sun_path, c->sockpath, strlen(c->sockpath));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return bs_fail(ERR, errno, "socket");
+	unlink(c->sockpath); /* a dead context's: we hold the slot */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 8) < 0) {
+		int e = errno;
+
+		close(fd);
+		free(c->sockpath);
+		c->sockpath = NULL;
+		return bs_fail(ERR, e, "socket %s/ctx/%u.sock", rundir, c->id);
+	}
+	return fd;
+}
+
+/* Enters the context's namespaces: through the opened namespace files when
+ * there are (rootless), else all at once through the init's pidfd. */
+static int enter_namespaces(struct bs_ctx *c)
+{
+	if (c->nsfd[0] < 0)
+		return bs_ns_enter(c->pidfd, c->nstypes);
+	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd && c->nsfd[i] >= 0; i++)
+		if (setns(c->nsfd[i], 0) < 0)
+			return -errno;
+	return 0;
+}
+
+/* The context's host ids: a pool slot as root; rootless, a slot of the
+ * caller's subordinate ranges (mapped by newuidmap), or, only when a
+ * single-id map is allowed and there are none, the caller's own ids. */
+static int alloc_ids(struct bs_ctx *c, const struct bs_ctx_opts *o, const char *rundir, int *mapping, char *err,
+		     size_t errlen)
+{
+	struct bs_subid sub;
+	char why[700];
+	int ret;
+
+	*mapping = MAP_DIRECT;
+	if (geteuid() == 0)
+		return bs_ns_alloc_range(rundir, o->uid_first ? o->uid_first : BS_NS_POOL_FIRST,
+					 o->uid_count ? o->uid_count : BS_NS_POOL_COUNT, BS_NS_RANGE, &c->ids, ERR);
+	ret = bs_subid_find(&sub, why, sizeof why);
+	if (ret == 0) {
+		*mapping = MAP_SUBID;
+		return bs_ns_alloc_sub(rundir, sub.ufirst, sub.ucount, sub.gfirst, sub.gcount, &c->ids, ERR);
+	}
+	if (!o->single_id_map)
+		return bs_failx(ERR, -ret, "%s", why);
+	c->single_id_map = 1;
+	return bs_ns_alloc_self(rundir, &c->ids, ERR);
+}
+
+/* The context's cgroup with the limits. Rootless on a host where the user
+ * cannot create one (cgroup v1, or v2 without delegation): fine when no limit
+ * is asked for; with limits only when allow_unenforced_limits says so. */
+static int make_cgroup(struct bs_ctx *c, const struct bs_ctx_opts *o, char *err, size_t errlen)
+{
+	struct bs_limits lim = { .memory = o->memory, .pids = o->pids, .cpu_weight = o->cpu_weight };
+	unsigned want = (o->memory ? BS_LIMIT_MEMORY : 0) | (o->pids ? BS_LIMIT_PIDS : 0);
+	char name[32], why[512] = "";
+	int ret;
+
+	snprintf(name, sizeof name, "ctx-%u", c->id);
+	ret = bs_cgroup_create(o->cgroup_parent ? o->cgroup_parent : "bsrun", name, &lim, &c->cg, why, sizeof why);
+	if (ret == 0)
+		return 0;
+	if (ret == -EOPNOTSUPP && !want && !o->cpu_weight)
+		return 0; /* no cgroup and none needed: the PID namespace still kills all */
+	if (geteuid() == 0 || (ret != -EACCES && ret != -EPERM && ret != -EROFS && ret != -EOPNOTSUPP))
+		return bs_failx(ERR, -ret, "%s", why);
+	if (!want && !o->cpu_weight)
+		return 0;
+	if (o->allow_unenforced_limits) {
+		c->unenforced = want;
+		return 0;
+	}
+	return bs_failx(ERR, EPERM,
+			"the %s%s%s limit%s cannot be enforced: an ordinary user cannot create cgroups here (%s); "
+			"run as root, set the limits to 0, or allow unenforced limits",
+			o->memory ? "memory" : "", o->memory && (o->pids || o->cpu_weight) ? "/" : "",
+			o->pids ? (o->cpu_weight ? "pids/cpu" : "pids") : (o->cpu_weight ? "cpu" : ""),
+			(o->memory != 0) + (o->pids != 0) + (o->cpu_weight != 0) > 1 ? "s" : "", why);
+}
+
 int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, size_t errlen)
 {
 	struct bs_rootfs rf = { .root = o->root, .binds = o->binds, .nbinds = o->nbinds };
-	struct bs_limits lim = { .memory = o->memory, .pids = o->pids, .cpu_weight = o->cpu_weight };
 	struct bs_cinit_msg m;
 	struct bs_ctx *c;
-	int sv[2] = { -1, -1 }, parentfd = -1, ret;
+	int sv[2] = { -1, -1 }, parentfd = -1, lfd = -1, ret;
 	uint64_t flags;
 	char rundir[4200];
+	int mapping = MAP_DIRECT;
 
 	*out = NULL;
 	if ((ret = validate(o, ERR)) < 0 || (ret = bs_rootfs_check(&rf, ERR)) < 0)
@@ -447,6 +586,8 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	c->pidfd = c->ctl = -1;
 	c->init_status = -1;
 	c->ids.lockfd = -1;
+	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd; i++)
+		c->nsfd[i] = -1;
 	c->caps = o->caps;
 	c->nofile = o->nofile;
 	c->fsize = o->fsize;
@@ -462,19 +603,14 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	if (!o->rundir)
 		bs_ctxreg_rundir(rundir, sizeof rundir);
-	if ((ret = bs_ns_alloc_range(o->rundir ? o->rundir : rundir, o->uid_first ? o->uid_first : BS_NS_POOL_FIRST,
-				     o->uid_count ? o->uid_count : BS_NS_POOL_COUNT, BS_NS_RANGE, &c->ids, ERR)) < 0)
+	if ((ret = alloc_ids(c, o, o->rundir ? o->rundir : rundir, &mapping, ERR)) < 0)
 		goto fail;
 	c->id = c->ids.slot;
-	{
-		char name[32];
-
-		snprintf(name, sizeof name, "ctx-%u", c->id);
-		ret = bs_cgroup_create(o->cgroup_parent ? o->cgroup_parent : "bsrun", name, &lim, &c->cg, ERR);
-		if (ret == -EOPNOTSUPP && !o->memory && !o->pids && !o->cpu_weight)
-			ret = 0; /* no cgroup and none needed: the PID namespace still kills all */
-		if (ret < 0)
-			goto fail;
+	if ((ret = make_cgroup(c, o, ERR)) < 0)
+		goto fail;
+	if (geteuid() != 0 && (lfd = ns_socket(c, o->rundir ? o->rundir : rundir, ERR)) < 0) {
+		ret = lfd;
+		goto fail;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = bs_fail(ERR, errno, "socketpair");
@@ -486,6 +622,9 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	}
 	flags = CLONE_PIDFD | (uint64_t)(c->nstypes & ~CLONE_NEWCGROUP);
+	/* no cgroup to move init into: its cgroup namespace can start now */
+	if (!c->cg)
+		flags |= CLONE_NEWCGROUP;
 	c->pid = clone3_(flags, &c->pidfd);
 	if (c->pid < 0) {
 		c->pid = 0;
@@ -493,7 +632,8 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	}
 	if (c->pid == 0) {
-		struct init_args a = { .o = o, .c = c, .ctl = sv[1], .parentfd = parentfd };
+		struct init_args a = { .o = o, .c = c, .ctl = sv[1], .parentfd = parentfd, .cgroupns_done = !c->cg,
+				       .lfd = lfd };
 
 		close(sv[0]);
 		init_main(&a);
@@ -502,9 +642,22 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	sv[1] = -1;
 	close(parentfd);
 	parentfd = -1;
+	if (lfd >= 0)
+		close(lfd);
+	lfd = -1;
 	c->ctl = sv[0];
 	sv[0] = -1;
-	if ((ret = bs_ns_write_maps(c->pid, &c->ids, o->single_id_map, ERR)) < 0)
+	/* rootless: the init will not be dumpable, and its memory belongs to the
+	 * host's user namespace, so a setns through its pidfd (a ptrace check)
+	 * would fail later; its namespaces are opened now, while it still runs
+	 * as the caller and is dumpable */
+	if (geteuid() != 0 && (ret = open_namespaces(c, ERR)) < 0)
+		goto fail;
+	if (mapping == MAP_SUBID)
+		ret = bs_subid_write_maps(c->pid, &c->ids, c->single_id_map, ERR);
+	else
+		ret = bs_ns_write_maps(c->pid, &c->ids, c->single_id_map, ERR);
+	if (ret < 0)
 		goto fail;
 	if (c->cg && (ret = bs_cgroup_attach(c->cg, c->pid, ERR)) < 0)
 		goto fail;
@@ -530,6 +683,8 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	*out = c;
 	return 0;
 fail:
+	if (lfd >= 0)
+		close(lfd);
 	if (sv[0] >= 0)
 		close(sv[0]);
 	if (sv[1] >= 0)
@@ -554,6 +709,8 @@ int bs_ctx_attach(const struct bs_ctx_ref *ref, struct bs_ctx **out, char *err, 
 	c->pidfd = c->ctl = -1;
 	c->init_status = -1;
 	c->ids.lockfd = -1;
+	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd; i++)
+		c->nsfd[i] = -1;
 	c->attached = 1;
 	c->id = ref->id;
 	c->caps = ref->caps;
@@ -588,6 +745,15 @@ int bs_ctx_attach(const struct bs_ctx_ref *ref, struct bs_ctx **out, char *err, 
 		goto fail;
 	}
 	c->pid = ref->pid;
+	if (geteuid() != 0 && ref->ns_socket) {
+		/* rootless: the init hands out its namespaces on its socket */
+		int n = bs_cinit_get_ns(ref->ns_socket, c->nsfd, (int)(sizeof c->nsfd / sizeof *c->nsfd) - 1);
+
+		if (n < 0) {
+			ret = bs_fail(ERR, -n, "context %u: its namespace socket %s", ref->id, ref->ns_socket);
+			goto fail;
+		}
+	}
 	if ((ret = bs_seccomp_build((const char *const *)ref->syscalls_allow,
 				    (const char *const *)ref->syscalls_deny, &c->filter, ERR)) < 0)
 		goto fail;
@@ -723,8 +889,12 @@ static _Noreturn void exec_helper(struct bs_ctx *c, char *const argv[], const st
 	if (read(gofd, &go, 1) != 1 || go != 'G')
 		_exit(1);
 	close(gofd);
-	if ((ret = bs_ns_enter(c->pidfd, c->nstypes)) < 0) {
-		bs_fail(err, sizeof err, -ret, "entering the context (setns)");
+	if ((ret = enter_namespaces(c)) < 0) {
+		if (ret == -EPERM && c->attached && geteuid() != 0)
+			bs_failx(err, sizeof err, EPERM,
+				 "a rootless context can only be entered by the bsrun that created it (its init is protected from ptrace, which setns through its pidfd needs)");
+		else
+			bs_fail(err, sizeof err, -ret, "entering the context (setns)");
 		goto fail;
 	}
 	if ((ret = set_ids(0, 0, c->single_id_map, err, sizeof err)) < 0 ||
@@ -1002,6 +1172,17 @@ static int release(struct bs_ctx *c)
 	if (c->ctl >= 0) {
 		close(c->ctl);
 		c->ctl = -1;
+	}
+	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd; i++)
+		if (c->nsfd[i] >= 0) {
+			close(c->nsfd[i]);
+			c->nsfd[i] = -1;
+		}
+	if (c->sockpath) {
+		if (!c->attached)
+			unlink(c->sockpath);
+		free(c->sockpath);
+		c->sockpath = NULL;
 	}
 	if (c->cg && c->attached) {
 		/* the creator removes the cgroup; only make sure nothing is left */

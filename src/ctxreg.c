@@ -134,6 +134,8 @@ char *bs_ctxreg_format(const struct bs_ctxreg_entry *e)
 		put(&b, "hostname", "%s", e->hostname);
 	if (r->cgroup_parent)
 		put(&b, "cgparent", "%s", r->cgroup_parent);
+	if (r->ns_socket)
+		put(&b, "sock", "%s", r->ns_socket);
 	put_list(&b, "allow", r->syscalls_allow);
 	put_list(&b, "deny", r->syscalls_deny);
 	put_list(&b, "env", r->env);
@@ -178,6 +180,7 @@ void bs_ctxreg_entry_free(struct bs_ctxreg_entry *e)
 	free(e->cmd);
 	free(e->hostname);
 	free(e->cgparent);
+	free(e->sock);
 	free_strv(e->allow);
 	free_strv(e->deny);
 	free_strv(e->env);
@@ -242,6 +245,8 @@ static int parse_line(struct bs_ctxreg_entry *e, const char *k, const char *v, u
 		ret = set_str(&e->hostname, v);
 	else if (strcmp(k, "cgparent") == 0)
 		ret = set_str(&e->cgparent, v);
+	else if (strcmp(k, "sock") == 0)
+		ret = set_str(&e->sock, v);
 	else if (strcmp(k, "cmd") == 0)
 		ret = set_str(&e->cmd, v);
 	else if (strcmp(k, "allow") == 0)
@@ -285,6 +290,7 @@ int bs_ctxreg_parse(const char *text, struct bs_ctxreg_entry *e)
 	e->ref.syscalls_deny = e->deny;
 	e->ref.env = e->env;
 	e->ref.cgroup_parent = e->cgparent;
+	e->ref.ns_socket = e->sock;
 	return 0;
 }
 
@@ -342,11 +348,17 @@ static int init_alive(const struct bs_ctx_ref *r)
 }
 
 /* An entry nobody holds: empty it (and its cgroup) while holding its lock. */
-static void clean_stale(int fd, const char *text)
+static void clean_stale(int dfd, int fd, const char *text)
 {
 	struct bs_ctxreg_entry e;
 
 	if (bs_ctxreg_parse(text, &e) == 0) {
+		if (e.sock) {
+			char name[32];
+
+			snprintf(name, sizeof name, "%u.sock", e.ref.id);
+			unlinkat(dfd, name, 0);
+		}
 		if (e.cgparent) {
 			char name[32];
 
@@ -384,7 +396,7 @@ static int read_slot(int dfd, const char *name, uid_t dir_owner, struct bs_ctxre
 	}
 	if (locked) {
 		if (*text)
-			clean_stale(fd, text);
+			clean_stale(dfd, fd, text);
 		ret = 0;
 	} else if (!*text || bs_ctxreg_parse(text, e) < 0) {
 		ret = 0; /* being written or released right now */
@@ -497,6 +509,7 @@ int bs_ctxreg_list(const char *rundir, struct bs_ctxreg_entry **out, size_t *n, 
 		v[i].ref.syscalls_deny = v[i].deny;
 		v[i].ref.env = v[i].env;
 		v[i].ref.cgroup_parent = v[i].cgparent;
+		v[i].ref.ns_socket = v[i].sock;
 	}
 	if (cnt)
 		qsort(v, cnt, sizeof *v, by_id);
@@ -520,6 +533,7 @@ int bs_ctxreg_get(const char *rundir, unsigned id, struct bs_ctxreg_entry *e, ch
 			e->ref.syscalls_deny = e->deny;
 			e->ref.env = e->env;
 			e->ref.cgroup_parent = e->cgparent;
+			e->ref.ns_socket = e->sock;
 			found = 1;
 		} else {
 			bs_ctxreg_entry_free(&v[i]);

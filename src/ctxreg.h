@@ -22,6 +22,7 @@ struct bs_ctxreg_entry {
 	char *hostname;
 	char **allow, **deny, **env; /* NULL-terminated (owned; ref points at them) */
 	char *cgparent;
+	char *sock;
 };
 
 /* The registry directory for the caller: /run/bsrun for root; otherwise
