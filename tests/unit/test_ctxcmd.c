@@ -358,6 +358,68 @@ START_TEST(test_stale_cleaned)
 }
 END_TEST
 
+/* The registry text round-trips; malformed texts are refused (no kernel
+ * features needed: runs under valgrind too). */
+START_TEST(test_registry_format)
+{
+	char *const allow[] = { "ptrace", NULL }, *const env[] = { "PATH=/bin", "A=b=c", "BAD=x\ny", NULL };
+	struct bs_ctxreg_entry e, back;
+	char *text, *t2;
+
+	memset(&e, 0, sizeof e);
+	e.ref.id = 7;
+	e.ref.pid = 4242;
+	e.ref.pid_start = 123456789012ULL;
+	e.ref.nstypes = 0x7e020000;
+	e.ref.caps = 0x800000fbULL;
+	e.ref.nofile = 1024;
+	e.ref.syscalls_allow = allow;
+	e.ref.env = env;
+	e.ref.cgroup_parent = "bsrun";
+	e.ref.uid_first = 1u << 30;
+	e.ref.uid_count = 65536;
+	e.ref.ns_socket = "/run/user/1000/bsrun/ctx/7.sock";
+	e.owner = 1000;
+	e.start = 1700000000;
+	e.root = "/tmp/a root";
+	e.hostname = "h";
+	e.cmd = "make -j2";
+	text = bs_ctxreg_format(&e);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(!strstr(text, "BAD="), "%s", text); /* a value with a newline is left out */
+	ck_assert_int_eq(bs_ctxreg_parse(text, &back), 0);
+	ck_assert_uint_eq(back.ref.id, 7);
+	ck_assert_int_eq(back.ref.pid, 4242);
+	ck_assert(back.ref.pid_start == 123456789012ULL);
+	ck_assert_int_eq(back.ref.nstypes, 0x7e020000);
+	ck_assert(back.ref.caps == 0x800000fbULL && back.ref.nofile == 1024 && back.ref.fsize == 0);
+	ck_assert_uint_eq(back.owner, 1000);
+	ck_assert_str_eq(back.root, "/tmp/a root");
+	ck_assert_str_eq(back.cmd, "make -j2");
+	ck_assert_str_eq(back.ref.syscalls_allow[0], "ptrace");
+	ck_assert_ptr_null(back.ref.syscalls_allow[1]);
+	ck_assert_ptr_null(back.ref.syscalls_deny);
+	ck_assert_str_eq(back.ref.env[1], "A=b=c");
+	ck_assert_ptr_null(back.ref.env[2]);
+	ck_assert_str_eq(back.ref.cgroup_parent, "bsrun");
+	ck_assert_str_eq(back.ref.ns_socket, "/run/user/1000/bsrun/ctx/7.sock");
+	ck_assert(back.ref.uid_first == 1u << 30 && back.ref.uid_count == 65536);
+	t2 = bs_ctxreg_format(&back);
+	ck_assert_str_eq(t2, text);
+	free(t2);
+	bs_ctxreg_entry_free(&back);
+	free(text);
+	/* incomplete or malformed */
+	ck_assert_int_eq(bs_ctxreg_parse("id=1\nowner=0\npid=5\n", &back), -EINVAL);
+	ck_assert_int_eq(bs_ctxreg_parse("id=1\nowner=0\npid=-5\npidstart=1\nns=1\n", &back), -EINVAL);
+	ck_assert_int_eq(bs_ctxreg_parse("id=1\nowner=0\npid=5\npidstart=1\nns=1\nuids=3\n", &back), -EINVAL);
+	ck_assert_int_eq(bs_ctxreg_parse("garbage\n", &back), -EINVAL);
+	ck_assert_int_eq(bs_ctxreg_parse("id=1\nowner=0\npid=5\npidstart=1\nns=1\nfuture=x\n", &back), 0);
+	ck_assert_str_eq(back.cmd, "");
+	bs_ctxreg_entry_free(&back);
+}
+END_TEST
+
 Suite *ctxcmd_suite(void)
 {
 	Suite *s = suite_create("ctxcmd");
@@ -365,6 +427,7 @@ Suite *ctxcmd_suite(void)
 
 	tcase_add_unchecked_fixture(tc, fixture_up, fixture_down);
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_registry_format);
 	tcase_add_test(tc, test_list_and_exec);
 	tcase_add_test(tc, test_non_owner_refused);
 	tcase_add_test(tc, test_kill);
