@@ -1252,7 +1252,12 @@ int bs_ctx_kill(struct bs_ctx *c)
 	if (c->pidfd >= 0 && c->init_status < 0) {
 		/* SIGKILL to a PID namespace's init kills every process in it;
 		 * init is reaped only once all of them are gone */
-		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+		if (syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0) < 0 && c->attached && errno != ESRCH) {
+			int e = errno;
+
+			release(c); /* not ours, and we may not kill it: do not wait for it */
+			return -e;
+		}
 		reap_init(c);
 	}
 	return release(c);
