@@ -1,5 +1,5 @@
 # bsrun — build orchestrator for untrusted RPM source packages.
-# Targets: all (default), asan, check, demo, install, bench, valgrind, clean.
+# Targets: all (default), asan, check, check-hostdist, demo, install, bench, valgrind, clean.
 # `make asan check` builds with ASan+UBSan and runs the tests against that build.
 
 VERSION    := 0.1.0
@@ -49,7 +49,7 @@ UNIT       := $(BUILD)/unit-tests
 # measure forks and memory).
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all asan check check-unit check-cli check-lua check-e2e demo install uninstall bench valgrind clean deps
+.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist demo install uninstall bench valgrind clean deps
 all: src/bsrun
 asan: src/bsrun
 
@@ -93,6 +93,11 @@ check-cli: src/bsrun
 # real rebuilds through bsrun against the hostdist repository (made once)
 check-e2e: src/bsrun
 	tests/e2e/run
+
+# the hostdist repository (tools/mkhostdist) built, installed into a
+# temporary root and used there (root, apt access; minutes on a first run)
+check-hostdist: deps src/bsrun
+	tests/hostdist/run
 
 # the policy fixtures once more, in plain Lua (no C in between)
 check-lua:

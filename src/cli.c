@@ -33,7 +33,7 @@ static const struct poptOption options[] = {
 
 static const char help_text[] =
 	"Usage: bsrun [OPTIONS] RECIPE PKG.src.rpm...\n"
-	"       bsrun policy check|show [POLICY...]\n"
+	"       bsrun policy check|show|get [POLICY...]\n"
 	"       bsrun ctx list | exec ID -- CMD... | kill ID\n"
 	"       bsrun cache list|verify|prune ... (reserved: base image cache)\n"
 	"\n"
@@ -59,6 +59,8 @@ static const char help_text[] =
 	"Policy commands:\n"
 	"  bsrun policy check [POLICY...]   validate policies (default: all shipped ones)\n"
 	"  bsrun policy show POLICY         print the merged, normalized policy\n"
+	"  bsrun policy get POLICY KEY      print one value for scripts (KEY: a dotted\n"
+	"                                   path, e.g. universe, names, repos.1.url)\n"
 	"\n"
 	"Context commands (live build contexts, see bsrun(1)):\n"
 	"  bsrun ctx list                   ID, owner, uptime, processes, memory, root, command\n"

@@ -152,7 +152,67 @@ local function policy_check(names, datadir)
   return failed == 0 and errors.OK or errors.USAGE
 end
 
---- `bsrun policy check [POLICY...]` and `bsrun policy show POLICY`.
+--- The value at a dotted KEY path (e.g. "repos.1.url") of a policy.
+local function lookup(pol, key)
+  local v = pol
+  for part in key:gmatch("[^.]+") do
+    if type(v) ~= "table" then v = nil break end
+    local k = tonumber(part)
+    v = v[k ~= nil and math.tointeger(k) or part]
+    if v == nil then break end
+  end
+  if v == nil or key == "" then
+    errors.raise(errors.USAGE, "policy %s has no key '%s'", pol.name, key)
+  end
+  return v
+end
+
+--- Prints a policy value for scripts: a scalar on one line, a list one
+--- element a line, a map as "KEY<TAB>VALUE[<TAB>VALUE...]" lines sorted by
+--- key (a list value's elements separated by tabs).  Deeper tables are
+--- refused (use `policy show`).
+local function policy_get(pol, key)
+  local v = lookup(pol, key)
+  local function flat(x)
+    if type(x) ~= "table" then return tostring(x) end
+    local out = {}
+    for i, e in ipairs(x) do
+      if type(e) == "table" then return nil end
+      out[i] = tostring(e)
+    end
+    if #out == 0 and next(x) ~= nil then return nil end
+    return table.concat(out, "\t")
+  end
+  if type(v) ~= "table" then
+    print(tostring(v))
+    return
+  end
+  local lines = {}
+  if #v > 0 or next(v) == nil then
+    for _, e in ipairs(v) do
+      local s = type(e) ~= "table" and tostring(e) or nil
+      if not s then
+        errors.raise(errors.USAGE, "policy %s: '%s' is not a plain list (use bsrun policy show)", pol.name, key)
+      end
+      lines[#lines + 1] = s
+    end
+  else
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      local s = flat(v[k])
+      if not s then
+        errors.raise(errors.USAGE, "policy %s: '%s.%s' is nested too deep (use bsrun policy show)", pol.name, key, k)
+      end
+      lines[#lines + 1] = k .. "\t" .. s
+    end
+  end
+  if #lines > 0 then io.stdout:write(table.concat(lines, "\n"), "\n") end
+end
+
+--- `bsrun policy check [POLICY...]`, `bsrun policy show POLICY` and
+--- `bsrun policy get POLICY KEY`.
 function M.policy_command(options, datadir)
   local words = options.args
   local verb = table.remove(words, 1)
@@ -164,10 +224,16 @@ function M.policy_command(options, datadir)
     end
     io.stdout:write(policy.dump(policy.load(words[1], datadir .. "/policies")), "\n")
     return errors.OK
+  elseif verb == "get" then
+    if #words ~= 2 then
+      errors.raise(errors.USAGE, "usage: bsrun policy get POLICY KEY")
+    end
+    policy_get(policy.load(words[1], datadir .. "/policies"), words[2])
+    return errors.OK
   elseif verb == nil then
-    errors.raise(errors.USAGE, "usage: bsrun policy check|show [POLICY...] (see bsrun --help)")
+    errors.raise(errors.USAGE, "usage: bsrun policy check|show|get [POLICY...] (see bsrun --help)")
   end
-  errors.raise(errors.USAGE, "unknown policy command '%s' (expected check or show)", verb)
+  errors.raise(errors.USAGE, "unknown policy command '%s' (expected check, show or get)", verb)
 end
 
 return M
