@@ -13,6 +13,14 @@ enum bs_keys_style { BS_KEYS_OPTION, BS_KEYS_KEY };
 void bs_lua_check_keys(lua_State *L, int idx, const char *where, const char *const *known,
 		       enum bs_keys_style style);
 
+/* Pushes a bsrun error object {exit=code, message=msg} (bsrun.errors when
+ * loadable, else a plain table of that shape), for lua_error (lbs_rpm.c). */
+void bs_lua_push_error(lua_State *L, int code, const char *msg);
+
+/* bs.rpm.header (lbs_rpmhdr.c) and bs.rpm.download (lbs_pkgcache.c). */
+int bs_lua_rpm_header(lua_State *L);
+int bs_lua_rpm_download(lua_State *L);
+
 /* Registers "bs" and every "bs.*" submodule in package.preload. */
 void bs_lua_preload_bs(lua_State *L);
 

@@ -362,11 +362,18 @@ static int l_solve(lua_State *L)
 	return lua_error(L);
 }
 
+void bs_lua_push_error(lua_State *L, int code, const char *msg)
+{
+	push_bsrun_error(L, code, msg);
+}
+
 int luaopen_bs_rpm(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "repos", l_repos },
 		{ "solve", l_solve },
+		{ "header", bs_lua_rpm_header },     /* lbs_rpmhdr.c */
+		{ "download", bs_lua_rpm_download }, /* lbs_pkgcache.c */
 		{ NULL, NULL },
 	};
 	static const luaL_Reg repos_methods[] = {
