@@ -23,6 +23,9 @@ Suite *rpmhdr_suite(void);
 /* The bs.rpm tests, added to the repo suite's test case (it builds the fixtures). */
 void repo_lua_tests(TCase *tc);
 
+/* The package cache tests, added to the repo suite's test case too. */
+void pkgcache_tests(TCase *tc);
+
 /* Runs chunk `code` in L; fails the test with the error message if it raises.
  * Leaves the chunk's first result on the stack. */
 void run_lua(lua_State *L, const char *code);
