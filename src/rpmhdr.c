@@ -266,8 +266,13 @@ int bs_rpmhdr_read(const char *path, struct bs_rpmhdr *out, char *err, size_t er
 		free(shown);
 		return rc;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot stat %s: %s", shown, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
 		snprintf(err, errlen, "%s: not a regular file", shown);
 		goto out;
 	}
