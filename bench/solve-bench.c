@@ -1,7 +1,8 @@
 /* Solve benchmark: loads an rpm-md repository (from bsrun's .solv cache once
  * warm) and solves a requirement list, RUNS times; prints the median wall
  * time of load + solve in ms and the number of packages chosen.
- * usage: solve-bench URL CACHEDIR RUNS REQ...   (see bench/solve.sh) */
+ * usage: solve-bench URL CACHEDIR RUNS REQ...   (see bench/solve.sh)
+ * SOLVE_BENCH_VERBOSE=1 also prints each run's load time to stderr. */
 #include "repo.h"
 #include "solve.h"
 
@@ -34,6 +35,8 @@ static long once(const char *url, const char *cache, const char *const *reqs, si
 	long npkgs;
 	int rc;
 
+	double t0 = now_ms();
+
 	if (bs_pool_new("x86_64", &pool) < 0)
 		return -1;
 	if (bs_repo_load(pool, &spec, cache, 0, NULL, err, sizeof err) < 0) {
@@ -41,6 +44,8 @@ static long once(const char *url, const char *cache, const char *const *reqs, si
 		bs_pool_free(pool);
 		return -1;
 	}
+	if (getenv("SOLVE_BENCH_VERBOSE"))
+		fprintf(stderr, "load %.1f ms\n", now_ms() - t0);
 	rc = bs_solve(pool, reqs, n, NULL, &sol, err, sizeof err);
 	npkgs = rc == 0 ? (long)sol.npkgs : -1;
 	if (rc < 0)
