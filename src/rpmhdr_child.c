@@ -217,7 +217,8 @@ static void apply_seccomp(void)
 		SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(readv), SCMP_SYS(lseek), SCMP_SYS(fstat),
 		SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
 		SCMP_SYS(exit_group), SCMP_SYS(exit), SCMP_SYS(rt_sigreturn),
-		SCMP_SYS(sysinfo), SCMP_SYS(futex), /* glibc's qsort asks for the memory size */
+		SCMP_SYS(sysinfo), /* glibc's qsort asks for the memory size */
+		SCMP_SYS(futex),   /* pthread_once in librpm's and libgcrypt's first uses */
 	};
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc = ctx ? 0 : -ENOMEM;
