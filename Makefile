@@ -118,6 +118,7 @@ $(BUILD)/bench/%: bench/%.c $(CORE_OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CORE_OBJS) $(PKG_LIBS)
 
 bench: src/bsrun $(BENCHES)
+	@tools/install-deps --bench
 	BUILD=$(BUILD) bench/run
 
 install: src/bsrun

@@ -26,6 +26,10 @@ struct bs_ctx *bs_lua_check_ctx(lua_State *L, int idx);
 /* Adds install and buildrequires (lbs_install.c) to the bs.rpm table on top. */
 void bs_lua_rpm_install(lua_State *L);
 
+/* bs.rpm.header (lbs_rpmhdr.c) and bs.rpm.download (lbs_pkgcache.c). */
+int bs_lua_rpm_header(lua_State *L);
+int bs_lua_rpm_download(lua_State *L);
+
 /* Registers "bs" and every "bs.*" submodule in package.preload. */
 void bs_lua_preload_bs(lua_State *L);
 

@@ -330,6 +330,8 @@ int luaopen_bs_rpm(lua_State *L)
 	static const luaL_Reg funcs[] = {
 		{ "repos", l_repos },
 		{ "solve", l_solve },
+		{ "header", bs_lua_rpm_header },     /* lbs_rpmhdr.c */
+		{ "download", bs_lua_rpm_download }, /* lbs_pkgcache.c */
 		{ NULL, NULL },
 	};
 	static const luaL_Reg repos_methods[] = {

@@ -633,22 +633,36 @@ void bs_pool_add_file_provides(Pool *pool, const Id *deps, size_t ndeps)
 	queue_free(&searched);
 	pool_createwhatprovides(pool);
 
-	/* 2. file paths among deps that nothing provides yet: lent for one more
-	 * pass to a scratch solvable that goes away at once */
+	/* 2. file paths among deps that nothing provides yet: looked up in the
+	 * file lists one by one (an exact-match search; libsolv's
+	 * pool_addfileprovides would compare every recorded path again) and
+	 * added as provides of the packages holding them */
 	queue_init(&missing);
 	for (size_t i = 0; i < ndeps; i++)
 		unprovided_files(pool, deps[i], &missing);
 	if (missing.count) {
-		Repo *scratch = repo_create(pool, "@bsrun-scratch");
-		Solvable *s = pool_id2solvable(pool, repo_add_solvable(scratch));
+		Queue holders;
 
-		s->name = pool_str2id(pool, "@bsrun-scratch", 1);
-		s->evr = ID_EMPTY;
-		s->arch = ARCH_NOARCH;
-		for (int i = 0; i < missing.count; i++)
-			s->requires = repo_addid_dep(scratch, s->requires, missing.elements[i], 0);
-		pool_addfileprovides(pool);
-		repo_free(scratch, 1);
+		queue_init(&holders);
+		for (int i = 0; i < missing.count; i++) {
+			Dataiterator di;
+
+			queue_empty(&holders);
+			dataiterator_init(&di, pool, 0, 0, SOLVABLE_FILELIST, pool_id2str(pool, missing.elements[i]),
+					  SEARCH_STRING | SEARCH_FILES | SEARCH_COMPLETE_FILELIST);
+			while (dataiterator_step(&di)) {
+				queue_push(&holders, di.solvid);
+				dataiterator_skip_solvable(&di);
+			}
+			dataiterator_free(&di);
+			for (int j = 0; j < holders.count; j++) {
+				Solvable *s = pool_id2solvable(pool, holders.elements[j]);
+
+				s->provides = repo_addid_dep(s->repo, s->provides, missing.elements[i],
+							     SOLVABLE_FILEMARKER);
+			}
+		}
+		queue_free(&holders);
 		pool_createwhatprovides(pool);
 	}
 	queue_free(&missing);

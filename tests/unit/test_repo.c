@@ -641,6 +641,7 @@ Suite *repo_suite(void)
 	tcase_add_test(tc, test_file_url_path);
 	tcase_add_test(tc, test_dep_parse);
 	repo_lua_tests(tc);
+	pkgcache_tests(tc);
 	suite_add_tcase(s, tc);
 	return s;
 }

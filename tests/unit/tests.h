@@ -22,9 +22,13 @@ Suite *ctxcmd_suite(void);
 Suite *rootless_suite(void);
 Suite *repo_suite(void);
 Suite *install_suite(void);
+Suite *rpmhdr_suite(void);
 
 /* The bs.rpm tests, added to the repo suite's test case (it builds the fixtures). */
 void repo_lua_tests(TCase *tc);
+
+/* The package cache tests, added to the repo suite's test case too. */
+void pkgcache_tests(TCase *tc);
 
 /* Runs chunk `code` in L; fails the test with the error message if it raises.
  * Leaves the chunk's first result on the stack. */
