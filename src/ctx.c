@@ -380,6 +380,12 @@ static void describe(struct bs_ctx *c, const struct bs_ctx_opts *o)
 	bs_ns_range_describe(&c->ids, text);
 }
 
+int bs_ctx_reserve_ids(const struct bs_ctx_opts *o, struct bs_idrange *r, char *err, size_t errlen)
+{
+	return bs_ns_alloc_range(o->rundir ? o->rundir : BS_NS_RUNDIR, o->uid_first ? o->uid_first : BS_NS_POOL_FIRST,
+				 o->uid_count ? o->uid_count : BS_NS_POOL_COUNT, BS_NS_RANGE, r, ERR);
+}
+
 int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, size_t errlen)
 {
 	struct bs_rootfs rf = { .root = o->root, .binds = o->binds, .nbinds = o->nbinds };
@@ -411,8 +417,14 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	}
 	if ((ret = bs_seccomp_build(o->syscalls_allow, o->syscalls_deny, &c->filter, ERR)) < 0)
 		goto fail;
-	if ((ret = bs_ns_alloc_range(o->rundir ? o->rundir : BS_NS_RUNDIR, o->uid_first ? o->uid_first : BS_NS_POOL_FIRST,
-				     o->uid_count ? o->uid_count : BS_NS_POOL_COUNT, BS_NS_RANGE, &c->ids, ERR)) < 0)
+	if (o->ids) {
+		c->ids = *o->ids;
+		c->ids.lockfd = o->ids->lockfd < 0 ? -1 : fcntl(o->ids->lockfd, F_DUPFD_CLOEXEC, 3);
+		if (c->ids.lockfd < 0) {
+			ret = bs_fail(ERR, o->ids->lockfd < 0 ? EBADF : errno, "the reserved id range");
+			goto fail;
+		}
+	} else if ((ret = bs_ctx_reserve_ids(o, &c->ids, ERR)) < 0)
 		goto fail;
 	c->id = c->ids.slot;
 	{
