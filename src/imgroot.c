@@ -192,7 +192,9 @@ out:
 	return m;
 }
 
-/* mkdir -p, 0700 for what it creates; the roots directory is configuration. */
+/* mkdir -p, 0711 for what it creates (a context's init, root in its own
+ * user namespace only, must pass through to its root; nobody may list the
+ * random names); the roots directory is configuration. */
 static int open_rootsdir(const char *dir, char *err, size_t errlen)
 {
 	char p[PATH_MAX];
@@ -208,7 +210,7 @@ static int open_rootsdir(const char *dir, char *err, size_t errlen)
 			char c = *s;
 
 			*s = '\0';
-			if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			if (mkdir(p, 0711) < 0 && errno != EEXIST)
 				return bs_fail(ERR, errno, "roots directory %s", p);
 			*s = c;
 			if (!c)
