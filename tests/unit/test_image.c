@@ -3,6 +3,7 @@
  * without them every test prints a loud SKIP line. */
 #include "ctx.h"
 #include "image.h"
+#include "lstate.h"
 #include "tests.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -190,6 +192,15 @@ static void fixture_up(void)
 
 static void fixture_down(void)
 {
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096], mp[4096];
+
+	/* a failed test may leave its roots mounted */
+	while (f && tmpdir[0] && fgets(line, sizeof line, f))
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && strncmp(mp, tmpdir, strlen(tmpdir)) == 0)
+			umount2(mp, MNT_DETACH);
+	if (f)
+		fclose(f);
 	if (tmpdir[0])
 		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
@@ -636,6 +647,74 @@ START_TEST(test_root_release_fast)
 }
 END_TEST
 
+static const char *chown_to;
+
+static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return lchown(path, (uid_t)strtoul(chown_to, NULL, 0), (gid_t)strtoul(chown_to, NULL, 0));
+}
+
+/* bs.image from Lua: build, commit with a context's range, a root, a context in it. */
+START_TEST(test_lua_flow)
+{
+	lua_State *L;
+	char tree[PATH_MAX];
+
+	NEED(img_ok, img_why);
+	NEED(ctx_ok, ctx_why);
+	L = bs_lua_new(BS_LUA_TRUSTED, BSRUN_SRCDIR);
+	ck_assert_ptr_nonnull(L);
+	lua_pushstring(L, store);
+	lua_setglobal(L, "STORE");
+	lua_pushstring(L, rootsdir);
+	lua_setglobal(L, "ROOTS");
+	ck_assert_str_eq(lua_error_of(L, "require('bs').image.acquire{ bogus = 1 }"),
+			 "test:1: bs.image.acquire: unknown key \"bogus\"");
+	run_lua(L, "local bs = require 'bs'\n"
+		   "PARTS = { policy = 'p1', repos = { 'sha256:aa' }, packages = { 'z-1-1.x86_64', 'a-1-1.noarch' },\n"
+		   "          macros = { '_prefix /usr' } }\n"
+		   "local state, key\n"
+		   "IMG, state, key = bs.image.acquire(PARTS, { store = STORE })\n"
+		   "assert(state == 'build' and IMG:state() == 'build' and #key == 64, state)\n"
+		   "return IMG:tree()");
+	snprintf(tree, sizeof tree, "%s", lua_tostring(L, -1));
+	lua_pop(L, 1);
+	populate(tree);
+	chown_to = "0x30000000";
+	ck_assert_int_eq(nftw(tree, chown_one, 16, FTW_PHYS), 0);
+	run_lua(L, "local bs = require 'bs'\n"
+		   "assert(IMG:commit{ uid_first = 0x30000000, uid_count = 65536 } == true)\n"
+		   "assert(IMG:state() == 'ready')\n"
+		   "assert(not pcall(bs.image.root, IMG, {}))\n"
+		   "local root = assert(bs.image.root(IMG, { disk = 1 << 20, rootsdir = ROOTS }))\n"
+		   "assert(root.path:sub(1, #ROOTS) == ROOTS and root.uid_count == 65536)\n"
+		   "local ctx = assert(bs.ctx.create{ root = root.path, ids = root,\n"
+		   "  binds = { { '/usr', '/usr', ro = true, recursive = true } } })\n"
+		   "assert(ctx:info().uid_first == root.uid_first)\n"
+		   "local f = io.tmpfile()\n"
+		   "local how, code = ctx:exec({ 'sh', '-c', 'cat /data/lower.txt; stat -c %u /etc/os-release' }, { stdout = f })\n"
+		   "f:seek('set'); local out = f:read('a'); f:close()\n"
+		   "assert(how == 'exit' and code == 0 and out == 'original\\n0\\n', out)\n"
+		   "ctx:kill(); ctx:close()\n"
+		   "local path = root.path\n"
+		   "assert(root:release() == true)\n"
+		   "assert(not pcall(function() return root.path end))\n"
+		   "assert(io.open(path) == nil)\n"
+		   "local img2, state = bs.image.acquire({ policy = 'p2', repos = { 'sha256:aa' }, macros = { '_prefix /usr' },\n"
+		   "  packages = { 'a-1-1.noarch', 'z-1-1.x86_64' } }, { store = STORE })\n"
+		   "assert(state == 'ready' and img2:key() == IMG:key(), state)\n"
+		   "img2:close(); IMG:close()\n"
+		   "assert(tostring(IMG) == 'bs.image (closed)')\n"
+		   "return true");
+	lua_pop(L, 1);
+	lua_close(L);
+	ck_assert_int_eq(mounted_under(rootsdir), 0);
+}
+END_TEST
+
 Suite *image_suite(void)
 {
 	Suite *s = suite_create("image");
@@ -652,6 +731,7 @@ Suite *image_suite(void)
 	tcase_add_test(tc, test_corrupted_refused);
 	tcase_add_test(tc, test_root_cannot_change_image);
 	tcase_add_test(tc, test_root_release_fast);
+	tcase_add_test(tc, test_lua_flow);
 	suite_add_tcase(s, tc);
 	return s;
 }
