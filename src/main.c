@@ -1,4 +1,5 @@
 /* bsrun: entry point — parse the command line, find the data directory, dispatch. */
+#include "cachecmd.h"
 #include "cli.h"
 #include "exitcodes.h"
 #include "intr.h"
@@ -34,10 +35,12 @@ int main(int argc, char **argv)
 		code = BS_EXIT_OK;
 		goto out;
 	case BS_CMD_CTX:
-	case BS_CMD_CACHE:
 		bs_log(BS_LOG_ERROR, "'bsrun %s' is reserved and not available in this version (see bsrun --help)",
-		       o.cmd == BS_CMD_CTX ? "ctx" : "cache");
+		       "ctx");
 		code = BS_EXIT_USAGE;
+		goto out;
+	case BS_CMD_CACHE:
+		code = bs_cache_command(&o);
 		goto out;
 	default:
 		break;

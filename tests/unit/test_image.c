@@ -1,6 +1,8 @@
 /* Base images and fresh overlay roots: real stores, real mounts, real
  * contexts. Needs root, overlayfs with layers by fd and idmapped mounts;
  * without them every test prints a loud SKIP line. */
+#include "cachecmd.h"
+#include "cli.h"
 #include "ctx.h"
 #include "image.h"
 #include "lstate.h"
@@ -647,6 +649,77 @@ START_TEST(test_root_release_fast)
 }
 END_TEST
 
+/* Runs `bsrun ARGS...` through the parser and bs_cache_command with the
+ * fixture's store; stdout into out. Returns the exit code. */
+static int cache_cmd(char *out, size_t outlen, const char **argv)
+{
+	struct bs_opts o;
+	char err[512];
+	int argc = 0, code, fd = memfd_create("out", MFD_CLOEXEC), saved = dup(1);
+	ssize_t n;
+
+	while (argv[argc])
+		argc++;
+	ck_assert_int_eq(bs_cli_parse(argc, argv, &o, err, sizeof err), 0);
+	ck_assert_int_eq(o.cmd, BS_CMD_CACHE);
+	setenv("BSRUN_CACHEDIR", tmpdir, 1); /* store = tmpdir/images */
+	fflush(stdout);
+	dup2(fd, 1);
+	code = bs_cache_command(&o);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	unsetenv("BSRUN_CACHEDIR");
+	bs_cli_free(&o);
+	n = pread(fd, out, outlen - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return code;
+}
+
+#define CACHE(out, ...) cache_cmd(out, sizeof(out), (const char *[]){ "bsrun", "cache", __VA_ARGS__, NULL })
+
+START_TEST(test_cache_command)
+{
+	struct bs_image *good, *bad, *held;
+	char out[8192], kgood[65], kbad[65], kheld[65], dirp[PATH_MAX];
+
+	NEED(img_ok, img_why);
+	good = build("cache-good");
+	bad = build("cache-bad");
+	held = build("cache-held");
+	snprintf(kgood, sizeof kgood, "%s", bs_image_keyof(good));
+	snprintf(kbad, sizeof kbad, "%s", bs_image_keyof(bad));
+	snprintf(kheld, sizeof kheld, "%s", bs_image_keyof(held));
+	bs_image_free(good);
+	bs_image_free(bad);
+	ck_assert_int_eq(CACHE(out, "list"), 0);
+	ck_assert_msg(strstr(out, kgood) && strstr(out, "testpol") && strstr(out, kheld), "%s", out);
+	ck_assert_int_eq(CACHE(out, "verify"), 0);
+	ck_assert_msg(!strstr(out, "FAILED"), "%s", out);
+	/* a modified file: verify names it and fails */
+	snprintf(dirp, sizeof dirp, "%s/%s", store, kbad);
+	put(dirp, "tree/etc/os-release", "NAME=evil\n");
+	ck_assert_int_eq(CACHE(out, "verify"), 1);
+	ck_assert_msg(strstr(out, "FAILED") && strstr(out, "etc/os-release"), "%s", out);
+	ck_assert_int_eq(CACHE(out, "verify", kgood), 0);
+	/* a writable tree fails the cheap check: pruned even when fresh */
+	spoil_writable(dirp);
+	ck_assert_int_eq(CACHE(out, "prune", "--older-than", "30"), 0);
+	ck_assert_msg(strstr(out, "removed (failed its check)") && !strstr(out, kgood), "%s", out);
+	ck_assert_int_eq(access(dirp, F_OK), -1);
+	/* prune without age: everything not in use */
+	ck_assert_int_eq(CACHE(out, "prune"), 0);
+	ck_assert_msg(strstr(out, "in use, kept") && strstr(out, kgood), "%s", out);
+	ck_assert_int_eq(bs_image_check(store, kgood, NULL, dirp, sizeof dirp), -ENOENT);
+	ck_assert_int_eq(bs_image_check(store, kheld, NULL, dirp, sizeof dirp), 0);
+	bs_image_free(held);
+	ck_assert_int_eq(CACHE(out, "prune", kheld), 0);
+	ck_assert_int_eq(CACHE(out, "list"), 0);
+	ck_assert_msg(!strstr(out, kheld), "%s", out);
+}
+END_TEST
+
 static const char *chown_to;
 
 static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -732,6 +805,7 @@ Suite *image_suite(void)
 	tcase_add_test(tc, test_root_cannot_change_image);
 	tcase_add_test(tc, test_root_release_fast);
 	tcase_add_test(tc, test_lua_flow);
+	tcase_add_test(tc, test_cache_command);
 	suite_add_tcase(s, tc);
 	return s;
 }
