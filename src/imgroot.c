@@ -308,6 +308,44 @@ fail:
 	return ret;
 }
 
+/* Drops the last reference to a detached overlay (and with it its tmpfs) in
+ * a short-lived grandchild: freeing 100 000 tmpfs inodes takes about 0.4 s
+ * that the caller need not wait for. The grandchild keeps no other fd of the
+ * caller (no lock outlives the caller's release) and holds the mount until
+ * the caller and the child closed their copies, so the freeing is its own. */
+static void drop_in_background(int mntfd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return; /* the caller's close frees it */
+	pid = fork();
+	if (pid == 0) {
+		if (fork() == 0) {
+			char c;
+
+			if (p[0] != 0)
+				dup2(p[0], 0);
+			if (mntfd != 1)
+				dup2(mntfd, 1);
+			close_range(2, ~0U, 0);
+			/* end of file: the caller and the child let go of the mount */
+			while (read(0, &c, 1) < 0 && errno == EINTR)
+				;
+			close_range(0, ~0U, 0);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	close(p[0]);
+	close(p[1]);
+	close(mntfd);
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
 int bs_root_release(struct bs_root *r)
 {
 	int ret = 0;
@@ -322,7 +360,9 @@ int bs_root_release(struct bs_root *r)
 		snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
 		if (fd < 0 || umount2(self, MNT_DETACH) < 0)
 			ret = -errno;
-		if (fd >= 0)
+		if (fd >= 0 && ret == 0)
+			drop_in_background(fd);
+		else if (fd >= 0)
 			close(fd);
 	}
 	if (r->name[0] && ret == 0 && unlinkat(r->parentfd, r->name, AT_REMOVEDIR) < 0)
