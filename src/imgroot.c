@@ -322,14 +322,16 @@ static void drop_in_background(int mntfd)
 		return; /* the caller's close frees it */
 	pid = fork();
 	if (pid == 0) {
-		if (fork() == 0) {
-			char c;
+		/* the child keeps the pipe (0, 2) and the mount (1) only: the
+		 * caller waits for it, so no lock of the caller outlives its release */
+		int a = fcntl(p[0], F_DUPFD, 10), b = fcntl(mntfd, F_DUPFD, 10), w = fcntl(p[1], F_DUPFD, 10);
+		char c;
 
-			if (p[0] != 0)
-				dup2(p[0], 0);
-			if (mntfd != 1)
-				dup2(mntfd, 1);
-			close_range(2, ~0U, 0);
+		if (a < 0 || b < 0 || w < 0 || dup2(a, 0) < 0 || dup2(b, 1) < 0 || dup2(w, 2) < 0)
+			_exit(1);
+		close_range(3, ~0U, 0);
+		if (fork() == 0) {
+			close(2);
 			/* end of file: the caller and the child let go of the mount */
 			while (read(0, &c, 1) < 0 && errno == EINTR)
 				;
@@ -338,9 +340,10 @@ static void drop_in_background(int mntfd)
 		}
 		_exit(0);
 	}
+	/* the mount first, then the pipe: the grandchild's close is the last */
+	close(mntfd);
 	close(p[0]);
 	close(p[1]);
-	close(mntfd);
 	if (pid > 0)
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
