@@ -73,7 +73,8 @@ static int store_keys(const char *store, struct keys *k)
 		memcpy(k->v[k->n++], key, 65);
 	}
 	closedir(d);
-	qsort(k->v, k->n, sizeof *k->v, cmp_key);
+	if (k->n > 1)
+		qsort(k->v, k->n, sizeof *k->v, cmp_key);
 	if (k->n > 1) {
 		size_t j = 1;
 

@@ -195,7 +195,8 @@ static int list_dir(struct walk *w, int dfd, char ***names, size_t *n)
 		(*n)++;
 	}
 	closedir(d);
-	qsort(*names, *n, sizeof **names, cmp_name);
+	if (*n > 1)
+		qsort(*names, *n, sizeof **names, cmp_name);
 	return 0;
 nomem:
 	closedir(d);
