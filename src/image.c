@@ -298,7 +298,12 @@ static int make_staging(struct bs_image *img, char *err, size_t errlen)
 	if (!img->staging[0])
 		return bs_failx(ERR, EEXIST, "no free staging name in %s", img->store);
 	sfd = openat(img->storefd, img->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (sfd < 0 || mkdirat(sfd, "tree", 0755) < 0 || fchmodat(sfd, "tree", 0755, 0) < 0) {
+	/* the tree with the mount points a context needs (owned by us: a
+	 * context's mounts cover them, nothing in it can change them) */
+	if (sfd < 0 || mkdirat(sfd, "tree", 0755) < 0 || fchmodat(sfd, "tree", 0755, 0) < 0 ||
+	    mkdirat(sfd, "tree/proc", 0555) < 0 || mkdirat(sfd, "tree/dev", 0755) < 0 ||
+	    mkdirat(sfd, "tree/tmp", 0755) < 0 || fchmodat(sfd, "tree/tmp", 01777, 0) < 0 ||
+	    fchmodat(sfd, "tree/proc", 0555, 0) < 0) {
 		int e = errno;
 
 		if (sfd >= 0)
@@ -465,7 +470,8 @@ int bs_image_commit(struct bs_image *img, uint32_t src_first, uint32_t src_count
 	if ((ret = write_manifest(sfd, treefd, img, &shift, &size, &entries, ERR)) < 0 ||
 	    (ret = write_meta(sfd, img, info, size, entries, ERR)) < 0)
 		goto fail;
-	if (fchmod(sfd, 0755) < 0 || fsync(treefd) < 0 || fsync(sfd) < 0) {
+	/* everything on disk before the rename makes it an image */
+	if (fchmod(sfd, 0755) < 0 || syncfs(treefd) < 0 || fsync(treefd) < 0 || fsync(sfd) < 0) {
 		ret = bs_fail(ERR, errno, "image %.12s: staging directory", img->key);
 		goto fail;
 	}

@@ -61,8 +61,8 @@ int bs_image_key_valid(const char *s);
 /* Finds or starts image `key` in store (created 0700 when missing).
  * BS_IMAGE_READY: the image exists and passed the cheap check; the image is
  * pinned (LOCK_SH) until bs_image_free. BS_IMAGE_BUILD: the caller holds the
- * key's exclusive lock and a fresh, empty staging tree (bs_image_tree) to
- * populate, then bs_image_commit. Acquirers of one key wait while it is
+ * key's exclusive lock and a fresh staging tree (bs_image_tree; empty but
+ * for the mount points proc, dev and tmp) to populate, then bs_image_commit. Acquirers of one key wait while it is
  * built; different keys never wait for each other. An abandoned staging
  * directory is removed. An image failing the cheap check is refused
  * (-EUCLEAN). */
@@ -80,8 +80,10 @@ void bs_image_ids(const struct bs_image *img, uint32_t *first, uint32_t *count);
 
 /* Completes a BUILD image; nothing may run in the staging tree any more.
  * Shifts every owner from the build's host range [src_first, src_first +
- * src_count) to the image range (an owner outside it is refused, -EPERM; the
- * tree's top may also be owned by the caller), writes manifest and meta,
+ * src_count) to the image range (an owner outside it is refused, -EPERM;
+ * entries owned by the caller, like the tree's top and the proc, dev and tmp
+ * mount points bs_image_acquire made, become the image's root), syncs the
+ * filesystem, writes manifest and meta,
  * renames the staging directory into place and downgrades the lock: the
  * image is READY (and pinned) afterwards. On failure the staging directory is
  * removed. */

@@ -11,6 +11,7 @@
  *
  * Misuse raises; a system failure returns nil, message, errno; an image that
  * fails its check raises a bsrun error (exit 4). */
+#include "cachecmd.h"
 #include "ctx.h"
 #include "exitcodes.h"
 #include "image.h"
@@ -70,6 +71,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* bs.image.acquire(parts [, { store = }]) → img, "ready"|"build", key | nil, msg, errno.
+ * The store defaults to bsrun cache's ($BSRUN_CACHEDIR/images, ...).
  * parts = { policy =, repos =, packages =, macros =, extra = }: the key is the
  * sha256 over each list sorted (so their order does not matter). */
 static int l_acquire(lua_State *L)
@@ -77,7 +79,8 @@ static int l_acquire(lua_State *L)
 	static const char *const keys[] = { "policy", "repos", "packages", "macros", "extra", NULL };
 	static const char *const okeys[] = { "store", NULL };
 	static const char *const lists[] = { "repos", "packages", "macros", "extra" };
-	const char *store = BS_IMAGE_STORE, *policy = "";
+	const char *store = NULL, *policy = "";
+	char defstore[4096];
 	const char **parts;
 	int bounds[5] = { 0 }, n = 0, r, top;
 	struct limg *x;
@@ -94,6 +97,11 @@ static int l_acquire(lua_State *L)
 				return luaL_error(L, "bs.image.acquire: options.store: expected an absolute path");
 		}
 		lua_pop(L, 1);
+	}
+	if (!store) {
+		if (bs_cache_store(defstore, sizeof defstore) < 0)
+			return luaL_error(L, "bs.image.acquire: the image store's path is too long");
+		store = defstore;
 	}
 	lua_settop(L, 2);
 	if (lua_getfield(L, 1, "policy") != LUA_TNIL) {

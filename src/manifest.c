@@ -88,7 +88,7 @@ static int hash_file(struct walk *w, int dfd, const char *name, const struct sta
 	return e ? bs_fail(w->err, w->errlen, e, "read %s", w->path) : 0;
 }
 
-static int shift_one(const struct bs_mf_shift *s, uint32_t id, const struct stat *st, int top, uint32_t *to)
+static int shift_one(const struct bs_mf_shift *s, uint32_t id, const struct stat *st, uint32_t *to)
 {
 	if (id - s->from < s->count) {
 		*to = s->to + (id - s->from);
@@ -98,8 +98,8 @@ static int shift_one(const struct bs_mf_shift *s, uint32_t id, const struct stat
 		*to = id; /* a hard link shifted through another name */
 		return 0;
 	}
-	if (top && id == s->top_owner) {
-		*to = s->to;
+	if (id == s->host_owner) {
+		*to = s->to; /* made by bsrun itself: the tree, its mount points */
 		return 0;
 	}
 	return -EPERM;
@@ -111,7 +111,7 @@ static int shift_ids(struct walk *w, int dfd, const char *name, struct stat *st,
 {
 	uint32_t nu, ng;
 
-	if (shift_one(w->shift, st->st_uid, st, top, &nu) < 0 || shift_one(w->shift, st->st_gid, st, top, &ng) < 0)
+	if (shift_one(w->shift, st->st_uid, st, &nu) < 0 || shift_one(w->shift, st->st_gid, st, &ng) < 0)
 		return bs_failx(w->err, w->errlen, EPERM, "%s: owner %u:%u is outside the build's id range", w->path,
 				(unsigned)st->st_uid, (unsigned)st->st_gid);
 	if (nu == st->st_uid && ng == st->st_gid)

@@ -9,11 +9,12 @@
 
 /* How owners change during the walk (bs_image_commit): an id in
  * [from, from+count) becomes to + (id - from); an id already in [to,
- * to+count) is kept only on a hard-linked file seen before; the tree's top
- * may be owned by `top_owner` (it becomes `to`). Anything else: -EPERM. */
+ * to+count) is kept only on a hard-linked file seen before; an entry owned
+ * by `host_owner` (the caller: the tree's top and the mount points it made)
+ * becomes `to`. Anything else: -EPERM. */
 struct bs_mf_shift {
 	uint32_t from, count, to;
-	uid_t top_owner;
+	uid_t host_owner;
 };
 
 /* Writes the manifest lines of the tree at treefd (an O_RDONLY directory fd)
