@@ -31,8 +31,8 @@
 static char tmpdir[64];    /* /tmp/bsrun-img-XXXXXX */
 static char store[128];    /* tmpdir/images */
 static char rootsdir[128]; /* tmpdir/roots */
-static int img_ok, ctx_ok;
-static char img_why[1024], ctx_why[1024];
+static int img_ok, root_ok, ctx_ok;
+static char img_why[1024], root_why[1024], ctx_why[1024];
 
 #define NEED(ok, why)                                                                  \
 	do {                                                                           \
@@ -162,7 +162,8 @@ static void fixture_up(void)
 	chmod(tmpdir, 0711);
 	snprintf(store, sizeof store, "%s/images", tmpdir);
 	snprintf(rootsdir, sizeof rootsdir, "%s/roots", tmpdir);
-	img_ok = ctx_ok = 0;
+	img_ok = root_ok = ctx_ok = 0;
+	snprintf(root_why, sizeof root_why, "no fresh roots here");
 	snprintf(ctx_why, sizeof ctx_why, "no fresh roots here");
 	if (geteuid() != 0) {
 		snprintf(img_why, sizeof img_why, "not root (images shift owners and mount)");
@@ -173,23 +174,34 @@ static void fixture_up(void)
 	img = build("probe");
 	bs_ctx_opts_init(&o);
 	if (bs_ctx_reserve_ids(&o, &ids, err, sizeof err) < 0) {
-		snprintf(ctx_why, sizeof ctx_why, "cannot reserve an id range: %s", err);
+		snprintf(root_why, sizeof root_why, "cannot reserve an id range: %s", err);
 		bs_image_free(img);
 		return;
 	}
 	r = bs_root_from_image(img, 1 << 20, ids.first, ids.count, rootsdir, &root, err, sizeof err);
-	bs_ns_free_range(&ids);
 	bs_image_free(img);
 	if (r < 0) {
-		snprintf(ctx_why, sizeof ctx_why, "no overlay roots over idmapped images here: %s", err);
+		bs_ns_free_range(&ids);
+		snprintf(root_why, sizeof root_why, "no overlay roots over idmapped images here: %s", err);
 		return;
+	}
+	root_ok = 1;
+	/* and a context in it? */
+	if (access(BSRUN_HELPERDIR, F_OK) < 0)
+		snprintf(ctx_why, sizeof ctx_why, "helpers %s missing", BSRUN_HELPERDIR);
+	else {
+		struct bs_ctx *c = NULL;
+
+		o.root = bs_root_path(root);
+		o.ids = &ids;
+		if (bs_ctx_create(&o, &c, err, sizeof err) < 0)
+			snprintf(ctx_why, sizeof ctx_why, "cannot create a context here: %s", err);
+		else
+			ctx_ok = 1;
+		bs_ctx_free(c);
 	}
 	bs_root_release(root);
-	if (access(BSRUN_HELPERDIR, F_OK) < 0) {
-		snprintf(ctx_why, sizeof ctx_why, "helpers %s missing", BSRUN_HELPERDIR);
-		return;
-	}
-	ctx_ok = 1;
+	bs_ns_free_range(&ids);
 }
 
 static void fixture_down(void)
@@ -562,6 +574,7 @@ START_TEST(test_root_cannot_change_image)
 	int s;
 
 	NEED(img_ok, img_why);
+	NEED(root_ok, root_why);
 	NEED(ctx_ok, ctx_why);
 	img = build("isolation");
 	snprintf(key, sizeof key, "%s", bs_image_keyof(img));
@@ -622,7 +635,7 @@ START_TEST(test_root_release_fast)
 	double t0, dt;
 
 	NEED(img_ok, img_why);
-	NEED(ctx_ok, ctx_why);
+	NEED(root_ok, root_why);
 	img = build("teardown");
 	snprintf(key, sizeof key, "%s", bs_image_keyof(img));
 	r = fresh(img, &ids, 256 << 20);
@@ -737,6 +750,7 @@ START_TEST(test_lua_flow)
 	char tree[PATH_MAX];
 
 	NEED(img_ok, img_why);
+	NEED(root_ok, root_why);
 	NEED(ctx_ok, ctx_why);
 	L = bs_lua_new(BS_LUA_TRUSTED, BSRUN_SRCDIR);
 	ck_assert_ptr_nonnull(L);
