@@ -269,9 +269,20 @@ START_TEST(test_commit_shifts_and_checks)
 	ck_assert_uint_gt(m.size, 0);
 	r = bs_image_verify(store, bs_image_keyof(img), err, sizeof err);
 	ck_assert_msg(r == 0, "%s", err);
-	/* a second acquirer finds it ready, even while the first holds it */
+	/* a second acquirer finds it ready, even while the first holds it, and
+	 * records the use */
+	{
+		struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+
+		snprintf(p, sizeof p, "%s/%s.lock", store, bs_image_keyof(img));
+		ck_assert_int_eq(utimensat(AT_FDCWD, p, old, 0), 0);
+		ck_assert_int_eq(bs_image_check(store, bs_image_keyof(img), &m, err, sizeof err), 0);
+		ck_assert_int_eq(m.last_use, 1000000000);
+	}
 	r = bs_image_acquire(store, bs_image_keyof(img), &again, err, sizeof err);
 	ck_assert_msg(r == BS_IMAGE_READY, "%d %s", r, err);
+	ck_assert_int_eq(bs_image_check(store, bs_image_keyof(img), &m, err, sizeof err), 0);
+	ck_assert_int_ge(m.last_use, time(NULL) - 60);
 	ck_assert_str_eq(bs_image_tree(again), bs_image_tree(img));
 	/* in use: not removable */
 	ck_assert_int_eq(bs_image_remove(store, bs_image_keyof(img), err, sizeof err), -EBUSY);
