@@ -11,7 +11,7 @@
 
 enum {
 	OPT_POLICY = 1, OPT_RESULTDIR, OPT_DEFINE, OPT_WITH, OPT_WITHOUT, OPT_KEEP, OPT_SHELL,
-	OPT_JOBS, OPT_DRYRUN, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+	OPT_JOBS, OPT_DRYRUN, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_OLDER_THAN,
 };
 
 static const struct poptOption options[] = {
@@ -28,6 +28,7 @@ static const struct poptOption options[] = {
 	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE, NULL, NULL },
 	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL },
 	{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION, NULL, NULL },
+	{ "older-than", '\0', POPT_ARG_STRING, NULL, OPT_OLDER_THAN, NULL, NULL },
 	POPT_TABLEEND
 };
 
@@ -35,7 +36,7 @@ static const char help_text[] =
 	"Usage: bsrun [OPTIONS] RECIPE PKG.src.rpm...\n"
 	"       bsrun policy check|show|get [POLICY...]\n"
 	"       bsrun ctx list | exec ID -- CMD... | kill ID\n"
-	"       bsrun cache list|verify|prune ... (reserved: base image cache)\n"
+	"       bsrun cache list|verify|prune [--older-than=DAYS] [KEY...]\n"
 	"\n"
 	"Rebuild untrusted RPM source packages in sealed, fresh build contexts.\n"
 	"RECIPE is a file, or a name in the recipes directory (rpmbuild = recipes/rpmbuild.lua).\n"
@@ -68,6 +69,13 @@ static const char help_text[] =
 	"                                   through; exits with CMD's status)\n"
 	"  bsrun ctx kill ID                end context ID and every process in it\n"
 	"  Only a context's owner or root may exec into or kill it (else exit 2).\n"
+	"\n"
+	"Cache commands (base images; $BSRUN_CACHEDIR/images, default /var/cache/bsrun/images):\n"
+	"  bsrun cache list                 key, policy, packages, size and last use of each image\n"
+	"  bsrun cache verify [KEY...]      re-hash every file against its manifest (exit 1 on a mismatch)\n"
+	"  bsrun cache prune [--older-than=DAYS] [KEY...]\n"
+	"                                   remove images unused for DAYS days (default: all unused),\n"
+	"                                   images that fail their check and abandoned staging trees\n"
 	"\n"
 	"Exit codes:\n"
 	"  0  success\n"
@@ -211,6 +219,19 @@ static int set_jobs(struct bs_opts *o, const char *arg, char *err, size_t errlen
 	return 0;
 }
 
+static int set_days(struct bs_opts *o, const char *arg, char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0 || v > 100000)
+		return fail(err, errlen, "--older-than '%s': expected a whole number of days", arg);
+	o->older_than = (int)v;
+	return 0;
+}
+
 static int set_string(char **slot, const char *opt, const char *arg, char *err, size_t errlen)
 {
 	if (!*arg)
@@ -259,6 +280,8 @@ static int handle_opt(struct bs_opts *o, int rc, const char *arg, int *quiet, ch
 		return 0;
 	case OPT_JOBS:
 		return set_jobs(o, arg, err, errlen);
+	case OPT_OLDER_THAN:
+		return set_days(o, arg, err, errlen);
 	case OPT_DRYRUN:
 		o->dry_run = 1;
 		return 0;
@@ -316,6 +339,8 @@ static int take_args(struct bs_opts *o, poptContext pc, char *err, size_t errlen
 	while ((a = poptGetArg(pc)))
 		if (strv_push(&o->args, a) < 0)
 			return fail(err, errlen, "out of memory");
+	if (o->older_than >= 0 && !(o->cmd == BS_CMD_CACHE && o->args.n && strcmp(o->args.v[0], "prune") == 0))
+		return fail(err, errlen, "--older-than only goes with 'bsrun cache prune'");
 	if (o->cmd == BS_CMD_BUILD && o->args.n == 0)
 		return fail(err, errlen, "missing PKG.src.rpm after recipe '%s' (see bsrun --help)", o->recipe);
 	for (size_t i = 0; i < o->args.n && o->cmd != BS_CMD_CTX; i++) {
@@ -334,6 +359,7 @@ int bs_cli_parse(int argc, const char **argv, struct bs_opts *o, char *err, size
 
 	memset(o, 0, sizeof *o);
 	o->jobs = 1;
+	o->older_than = -1;
 	err[0] = '\0';
 	pc = poptGetContext("bsrun", argc, argv, options, 0);
 	if (!pc)

@@ -11,7 +11,7 @@ enum bs_cmd {
 	BS_CMD_VERSION, /* --version */
 	BS_CMD_POLICY,  /* bsrun policy check|show ... */
 	BS_CMD_CTX,     /* bsrun ctx list|exec|kill ... */
-	BS_CMD_CACHE,   /* bsrun cache ... (reserved) */
+	BS_CMD_CACHE,   /* bsrun cache list|verify|prune ... */
 };
 
 struct bs_strv {
@@ -29,6 +29,7 @@ struct bs_opts {
 	int keep, shell, dry_run;
 	int jobs;            /* -j, 1..BS_MAX_JOBS */
 	int verbosity;       /* -1 quiet, 0 normal, n verbose */
+	int older_than;      /* --older-than DAYS (cache prune); -1 = not given */
 	char *recipe;        /* RECIPE (BS_CMD_BUILD) */
 	struct bs_strv args; /* packages, or the subcommand's words */
 };

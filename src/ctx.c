@@ -592,6 +592,18 @@ static int make_cgroup(struct bs_ctx *c, const struct bs_ctx_opts *o, char *err,
 			(o->memory != 0) + (o->pids != 0) + (o->cpu_weight != 0) > 1 ? "s" : "", why);
 }
 
+int bs_ctx_reserve_ids(const struct bs_ctx_opts *o, struct bs_idrange *r, char *err, size_t errlen)
+{
+	char rundir[4200];
+
+	if (geteuid() != 0)
+		return bs_failx(ERR, EPERM, "reserving an id range before the context needs root");
+	if (!o->rundir)
+		bs_ctxreg_rundir(rundir, sizeof rundir);
+	return bs_ns_alloc_range(o->rundir ? o->rundir : rundir, o->uid_first ? o->uid_first : BS_NS_POOL_FIRST,
+				 o->uid_count ? o->uid_count : BS_NS_POOL_COUNT, BS_NS_RANGE, r, ERR);
+}
+
 int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, size_t errlen)
 {
 	struct bs_rootfs rf = { .root = o->root, .binds = o->binds, .nbinds = o->nbinds };
@@ -628,7 +640,14 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	if (!o->rundir)
 		bs_ctxreg_rundir(rundir, sizeof rundir);
-	if ((ret = alloc_ids(c, o, o->rundir ? o->rundir : rundir, &mapping, ERR)) < 0)
+	if (o->ids) {
+		c->ids = *o->ids;
+		c->ids.lockfd = o->ids->lockfd < 0 ? -1 : fcntl(o->ids->lockfd, F_DUPFD_CLOEXEC, 3);
+		if (c->ids.lockfd < 0) {
+			ret = bs_fail(ERR, o->ids->lockfd < 0 ? EBADF : errno, "the reserved id range");
+			goto fail;
+		}
+	} else if ((ret = alloc_ids(c, o, o->rundir ? o->rundir : rundir, &mapping, ERR)) < 0)
 		goto fail;
 	c->id = c->ids.slot;
 	if ((o->flags & BS_CTX_OWN_ROOT) && (ret = own_root(o->root, c->ids.first, c->ids.gfirst, ERR)) < 0)

@@ -20,6 +20,7 @@
 #ifndef BSRUN_CTX_H
 #define BSRUN_CTX_H
 
+#include "ns.h"
 #include "rootfs.h"
 
 #include <stddef.h>
@@ -57,6 +58,8 @@ struct bs_ctx_opts {
 	unsigned flags;                  /* BS_CTX_* */
 	const char *rundir;              /* registry and id-slot locks; default /run/bsrun */
 	const char *cgroup_parent;       /* cgroup directory under each hierarchy; default "bsrun" */
+	const struct bs_idrange *ids;    /* a range reserved beforehand (bs_ctx_reserve_ids): used instead of
+					  * allocating one; the context holds its own lock on it */
 };
 
 struct bs_exec_opts {
@@ -111,6 +114,13 @@ void bs_ctx_opts_init(struct bs_ctx_opts *o);
 /* Fills *eo with the defaults: stdio -1 (/dev/null), cwd "/", root inside,
  * no fn, no watch_fd. */
 void bs_exec_opts_init(struct bs_exec_opts *eo);
+
+/* Reserves the host id range a context made with these options would get
+ * (rundir and pool of o), so that the caller can prepare its root for it
+ * (e.g. an idmapped image) and pass it as o->ids. Release with
+ * bs_ns_free_range once the context exists (it keeps the range) or is not
+ * needed. */
+int bs_ctx_reserve_ids(const struct bs_ctx_opts *o, struct bs_idrange *r, char *err, size_t errlen);
 
 /* Creates a live context (its init is running, ready for commands). */
 int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, size_t errlen);

@@ -15,6 +15,7 @@ static const luaL_Reg submodules[] = {
 	{ "ctx", luaopen_bs_ctx },
 	{ "rpm", luaopen_bs_rpm },
 	{ "results", luaopen_bs_results },
+	{ "image", luaopen_bs_image },
 	{ NULL, NULL },
 };
 

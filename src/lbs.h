@@ -39,6 +39,12 @@ int luaopen_bs_log(lua_State *L);
 int luaopen_bs_ctx(lua_State *L);
 int luaopen_bs_rpm(lua_State *L);
 int luaopen_bs_results(lua_State *L);
+int luaopen_bs_image(lua_State *L);
+
+/* The id range reserved by the bs.image.root object at idx (bs.ctx.create's
+ * `ids` option); raises unless it is a live root. */
+struct bs_idrange;
+const struct bs_idrange *bs_lua_image_root_ids(lua_State *L, int idx);
 
 /* Lets bs.results.begin(path) use `path` in L; once any path is allowed,
  * only allowed paths can be begun (the trusted side registers each job's

@@ -324,7 +324,7 @@ static int l_create(lua_State *L)
 	static const char *const keys[] = {
 		"root", "hostname", "domainname", "binds", "caps", "memory", "pids", "cpu_weight", "nofile",
 		"fsize", "timeout", "network", "env", "single_id_map", "syscalls", "proc_subset",
-		"root_readonly", "uid_first", "uid_count", "own_root", "allow_unenforced_limits", NULL,
+		"root_readonly", "uid_first", "uid_count", "own_root", "allow_unenforced_limits", "ids", NULL,
 	};
 	const char *what = "bs.ctx.create";
 	struct bs_ctx_opts o;
@@ -354,6 +354,9 @@ static int l_create(lua_State *L)
 	o.timeout_s = (unsigned)opt_size(L, t, "timeout", what, 1u << 30, 0);
 	o.uid_first = (uint32_t)opt_size(L, t, "uid_first", what, UINT32_MAX, 0);
 	o.uid_count = (uint32_t)opt_size(L, t, "uid_count", what, UINT32_MAX, 0);
+	if (field(L, t, "ids") != LUA_TNIL)
+		o.ids = bs_lua_image_root_ids(L, -1); /* a root from bs.image.root: its reserved range */
+	lua_pop(L, 1);
 	switch (field(L, t, "network")) {
 	case LUA_TNIL:
 		break;

@@ -1,4 +1,5 @@
 /* bsrun: entry point — parse the command line, find the data directory, dispatch. */
+#include "cachecmd.h"
 #include "cli.h"
 #include "ctxcmd.h"
 #include "exitcodes.h"
@@ -38,8 +39,7 @@ int main(int argc, char **argv)
 		code = bs_ctxcmd_run(o.args.v, o.args.n, stdout);
 		goto out;
 	case BS_CMD_CACHE:
-		bs_log(BS_LOG_ERROR, "'bsrun cache' is reserved and not available in this version (see bsrun --help)");
-		code = BS_EXIT_USAGE;
+		code = bs_cache_command(&o);
 		goto out;
 	default:
 		break;

@@ -23,6 +23,7 @@ Suite *rootless_suite(void);
 Suite *repo_suite(void);
 Suite *install_suite(void);
 Suite *rpmhdr_suite(void);
+Suite *image_suite(void);
 
 /* The bs.rpm tests, added to the repo suite's test case (it builds the fixtures). */
 void repo_lua_tests(TCase *tc);
