@@ -18,6 +18,7 @@ Suite *driver_suite(void);
 Suite *fs_suite(void);
 Suite *ctx_suite(void);
 Suite *repo_suite(void);
+Suite *mountin_suite(void);
 
 /* The bs.rpm tests, added to the repo suite's test case (it builds the fixtures). */
 void repo_lua_tests(TCase *tc);
