@@ -105,6 +105,8 @@ static int install_file(struct walk *w, int fd, const struct stat *st, int destf
 	}
 	w->rep->files++;
 	w->rep->bytes += (uint64_t)n;
+	if (w->rep->copied)
+		w->rep->copied(w->rep->ud, w->lim->flatten ? name : w->rel, (uint64_t)n);
 	return 0;
 }
 

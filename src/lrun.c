@@ -1,6 +1,7 @@
 /* Glue between the command line and bsrun's Lua side. */
 #include "lrun.h"
 #include "exitcodes.h"
+#include "lbs_guard.h"
 #include "log.h"
 #include "lstate.h"
 
@@ -98,6 +99,11 @@ static int run_recipe(lua_State *S)
 	lua_settop(S, 0);
 	if (bs_lua_xcopy(T, -1, S, err, sizeof err) < 0)
 		return luaL_error(S, "cannot pass the job to the recipe: %s", err);
+	/* a second, private copy: what the trusted policy allows, out of the
+	 * recipe's reach (the registry), checked by the bs bindings */
+	if (bs_lua_xcopy(T, -1, S, err, sizeof err) < 0)
+		return luaL_error(S, "cannot pass the policy to the bindings: %s", err);
+	bs_guard_from_job(S);
 	lua_getfield(S, 1, "recipe_file");
 	recipe_file = lua_tostring(S, -1);
 	if (!recipe_file)
