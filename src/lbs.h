@@ -21,5 +21,11 @@ int luaopen_bs(lua_State *L);
 int luaopen_bs_log(lua_State *L);
 int luaopen_bs_ctx(lua_State *L);
 int luaopen_bs_rpm(lua_State *L);
+int luaopen_bs_fs(lua_State *L);
+
+/* Pushes a bs.fs root object owning fd (the root directory, O_PATH) and
+ * parentfd (the directory holding it as `name`, for remove_tree); path is
+ * what root.path says. For bindings that make roots (e.g. base images). */
+void bs_lfs_push_root(lua_State *L, int fd, int parentfd, const char *name, const char *path);
 
 #endif
