@@ -19,6 +19,7 @@ Suite *fs_suite(void);
 Suite *ctx_suite(void);
 Suite *repo_suite(void);
 Suite *mountin_suite(void);
+Suite *lbs_fs_suite(void);
 
 /* The bs.rpm tests, added to the repo suite's test case (it builds the fixtures). */
 void repo_lua_tests(TCase *tc);
