@@ -85,7 +85,9 @@ static int mkdirs(const char *path, mode_t mode)
 	return 0;
 }
 
-/* bs.fs.mkroot([workdir]) → root | nil, msg, errno */
+/* bs.fs.mkroot([workdir]) → root | nil, msg, errno. The work directory (and
+ * the missing directories above it) are created 0711, owned by the caller, and
+ * must not be group- or world-writable. */
 static int l_mkroot(lua_State *L)
 {
 	const char *base = luaL_optstring(L, 1, DEFAULT_WORKDIR);
@@ -104,7 +106,9 @@ static int l_mkroot(lua_State *L)
 	r->fd = r->parentfd = -1;
 	r->name[0] = '\0';
 	luaL_setmetatable(L, ROOT_MT);
-	if ((e = mkdirs(base, 0700)) < 0)
+	/* 0711: only we list or create there; a context's init (another uid, in
+	 * its user namespace) must still reach the root by path */
+	if ((e = mkdirs(base, 0711)) < 0)
 		return fail(L, e, "bs.fs.mkroot: work directory %s", base);
 	bfd = open(base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (bfd < 0)
@@ -113,6 +117,11 @@ static int l_mkroot(lua_State *L)
 	if (fstat(bfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
 		close(bfd);
 		return fail(L, -EPERM, "bs.fs.mkroot: work directory %s is not private to this user", base);
+	}
+	if ((st.st_mode & 0011) != 0011 && chmod(base, (st.st_mode & 0700) | 0711) < 0) {
+		e = -errno;
+		close(bfd);
+		return fail(L, e, "bs.fs.mkroot: work directory %s", base);
 	}
 	for (int i = 0; i < 100; i++) {
 		unsigned v = 0;
@@ -537,10 +546,28 @@ static int root_gc(lua_State *L)
 	return 0;
 }
 
+/* Registers the root objects' metatable once per state. */
+static void root_meta(lua_State *L)
+{
+	static const luaL_Reg meta[] = {
+		{ "__index", root_index }, { "__tostring", root_tostring }, { "__gc", root_gc },
+		{ "__close", root_gc }, { NULL, NULL },
+	};
+
+	if (luaL_newmetatable(L, ROOT_MT)) {
+		luaL_setfuncs(L, meta, 0);
+		lua_pushboolean(L, 0);
+		lua_setfield(L, -2, "__metatable");
+	}
+	lua_pop(L, 1);
+}
+
 void bs_lfs_push_root(lua_State *L, int fd, int parentfd, const char *name, const char *path)
 {
-	struct lroot *r = lua_newuserdatauv(L, sizeof *r, 1);
+	struct lroot *r;
 
+	root_meta(L);
+	r = lua_newuserdatauv(L, sizeof *r, 1);
 	r->fd = fd;
 	r->parentfd = parentfd;
 	snprintf(r->name, sizeof r->name, "%s", name);
@@ -555,17 +582,7 @@ int luaopen_bs_fs(lua_State *L)
 		{ "mkroot", l_mkroot }, { "copy_out", l_copy_out }, { "remove_tree", l_remove_tree },
 		{ "read", l_read }, { NULL, NULL },
 	};
-	static const luaL_Reg meta[] = {
-		{ "__index", root_index }, { "__tostring", root_tostring }, { "__gc", root_gc },
-		{ "__close", root_gc }, { NULL, NULL },
-	};
-
-	if (luaL_newmetatable(L, ROOT_MT)) {
-		luaL_setfuncs(L, meta, 0);
-		lua_pushboolean(L, 0);
-		lua_setfield(L, -2, "__metatable");
-	}
-	lua_pop(L, 1);
+	root_meta(L);
 	luaL_newlib(L, funcs);
 	return 1;
 }

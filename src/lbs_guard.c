@@ -310,6 +310,18 @@ void bs_guard_ctx_defaults(lua_State *L, int idx)
 		lua_insert(L, -2);
 		lua_settable(L, to);
 	}
+	/* root: a bs.fs root object stands for its path; under a policy only
+	 * such objects (a string could name any host directory) */
+	if (lua_getfield(L, to, "root") == LUA_TUSERDATA && luaL_testudata(L, -1, "bs.fs.root")) {
+		lua_getiuservalue(L, -1, 1);
+		lua_setfield(L, to, "root");
+	} else if (!lua_isnil(L, -1)) {
+		if (bs_guard_push(L))
+			bs_lua_raise(L, BS_EXIT_USAGE,
+				     "bs.ctx.create: a recipe's context root must be a root from bs.fs.mkroot");
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
 	switch (lua_getfield(L, idx, "isolation")) {
 	case LUA_TTABLE:
 		map_isolation(L, lua_gettop(L), to);

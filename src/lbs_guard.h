@@ -33,7 +33,9 @@ int bs_lua_raise(lua_State *L, int code, const char *fmt, ...);
  * entry requires (ro, nosuid, nodev, noexec) to *flags. Raises exit 2 else. */
 void bs_guard_mount(lua_State *L, const char *where, const char *source, const char *target, unsigned *flags);
 
-/* bs.ctx.create: replaces the option table at idx by a new one in which
+/* bs.ctx.create: replaces the option table at idx by a new one in which a
+ * bs.fs root object as `root` becomes its path (under a guard `root` must be
+ * one: raises exit 2 else), and in which
  * options the recipe did not give come from its `isolation` table (a policy's
  * isolation section) or else the guard's isolation: memory, pids, cpu_weight,
  * nofile, fsize, timeout, network, hostname, domainname, caps, seccomp →
