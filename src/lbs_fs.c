@@ -186,7 +186,7 @@ static int root_arg(lua_State *L, int arg, const char *what, int *owned)
 /* ---- copy_out ---- */
 
 struct collected {
-	char **warn, **name;
+	char **warn, **name, **sha;
 	uint64_t *size;
 	size_t nwarn, nname, capw, capn;
 	int oom;
@@ -212,6 +212,8 @@ static void on_warn(void *ud, const char *rel, const char *why)
 	size_t n = strlen(rel) + strlen(why) + 3;
 	char *s;
 
+	if (c->oom)
+		return;
 	if (grow((void **)&c->warn, &c->capw, c->nwarn, sizeof *c->warn) < 0 || !(s = malloc(n))) {
 		c->oom = 1;
 		return;
@@ -220,18 +222,24 @@ static void on_warn(void *ud, const char *rel, const char *why)
 	c->warn[c->nwarn++] = s;
 }
 
-static void on_copied(void *ud, const char *path, uint64_t size)
+static void on_copied(void *ud, const char *path, uint64_t size, const char *sha256)
 {
 	struct collected *c = ud;
-	size_t cap = c->capn;
-	char *s;
+	size_t cap = c->capn, cap2 = c->capn;
+	char *s = NULL, *h = NULL;
 
+	if (c->oom)
+		return;
 	if (grow((void **)&c->name, &cap, c->nname, sizeof *c->name) < 0 ||
-	    grow((void **)&c->size, &c->capn, c->nname, sizeof *c->size) < 0 || !(s = strdup(path))) {
+	    grow((void **)&c->sha, &cap2, c->nname, sizeof *c->sha) < 0 ||
+	    grow((void **)&c->size, &c->capn, c->nname, sizeof *c->size) < 0 || !(s = strdup(path)) ||
+	    (sha256 && !(h = strdup(sha256)))) {
+		free(s);
 		c->oom = 1;
 		return;
 	}
 	c->name[c->nname] = s;
+	c->sha[c->nname] = h;
 	c->size[c->nname++] = size;
 }
 
@@ -239,10 +247,13 @@ static void free_collected(struct collected *c)
 {
 	for (size_t i = 0; i < c->nwarn; i++)
 		free(c->warn[i]);
-	for (size_t i = 0; i < c->nname; i++)
+	for (size_t i = 0; i < c->nname; i++) {
 		free(c->name[i]);
+		free(c->sha[i]);
+	}
 	free(c->warn);
 	free(c->name);
+	free(c->sha);
 	free(c->size);
 }
 
@@ -285,7 +296,7 @@ static int opt_flag(lua_State *L, int opts, const char *k)
 	return v;
 }
 
-/* bs.fs.copy_out(root, dir, dest [, opts]) → { files = {{name=, size=}}, warnings = {...}, bytes =, refused = }
+/* bs.fs.copy_out(root, dir, dest [, opts]) → { files = {{name=, size=, sha256=}}, warnings = {...}, bytes =, refused = }
  *   | nil, msg, errno, report */
 static int l_copy_out(lua_State *L)
 {
@@ -344,6 +355,10 @@ static int l_copy_out(lua_State *L)
 		lua_setfield(L, -2, "name");
 		lua_pushinteger(L, (lua_Integer)col.size[i]);
 		lua_setfield(L, -2, "size");
+		if (col.sha[i]) {
+			lua_pushstring(L, col.sha[i]);
+			lua_setfield(L, -2, "sha256");
+		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setfield(L, -2, "files");

@@ -161,8 +161,13 @@ END_TEST
 START_TEST(test_copy_out)
 {
 	char p[256];
+	FILE *f;
 
 	NEED_KERNEL(0);
+	f = popen("printf package-a | sha256sum", "r");
+	ck_assert(f && fgets(p, 65, f));
+	pclose(f);
+	setglobal("SHA_A", p);
 
 	ck_assert(lua_true("R = assert(bs.fs.mkroot(BASE .. '/work'))\n"
 			   "os.execute('mkdir -p ' .. R.path .. '/res/sub')\n"
@@ -181,6 +186,8 @@ START_TEST(test_copy_out)
 			   "table.sort(rep.files, function(a, b) return a.name < b.name end)\n"
 			   "assert(#rep.files == 2, #rep.files)\n"
 			   "assert(rep.files[1].name == 'a.rpm' and rep.files[1].size == 9)\n"
+			   /* sha256 of 'package-a' */
+			   "assert(rep.files[1].sha256 == SHA_A, rep.files[1].sha256)\n"
 			   "assert(rep.files[2].name == 'sub/b.rpm' and rep.files[2].size == 2)\n"
 			   "local warn = table.concat(rep.warnings, '\\n')\n"
 			   "assert(warn:find('shadow: symbolic link', 1, true), warn)\n"
