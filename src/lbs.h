@@ -28,4 +28,7 @@ int luaopen_bs_fs(lua_State *L);
  * what root.path says. For bindings that make roots (e.g. base images). */
 void bs_lfs_push_root(lua_State *L, int fd, int parentfd, const char *name, const char *path);
 
+/* Whether path is the path of a root object made in L (and not removed). */
+int bs_lfs_is_root(lua_State *L, const char *path);
+
 #endif

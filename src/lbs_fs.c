@@ -40,6 +40,35 @@ struct lroot {
 	char name[64];
 };
 
+#define ROOTS_KEY "bsrun.fs.roots"
+
+/* Records (on) or forgets the path of a root made in L. */
+static void note_root(lua_State *L, const char *path, int on)
+{
+	if (lua_getfield(L, LUA_REGISTRYINDEX, ROOTS_KEY) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, LUA_REGISTRYINDEX, ROOTS_KEY);
+	}
+	if (on)
+		lua_pushboolean(L, 1);
+	else
+		lua_pushnil(L);
+	lua_setfield(L, -2, path);
+	lua_pop(L, 1);
+}
+
+int bs_lfs_is_root(lua_State *L, const char *path)
+{
+	int top = lua_gettop(L), yes = 0;
+
+	if (lua_getfield(L, LUA_REGISTRYINDEX, ROOTS_KEY) == LUA_TTABLE)
+		yes = lua_getfield(L, -1, path) == LUA_TBOOLEAN;
+	lua_settop(L, top);
+	return yes;
+}
+
 static int fail(lua_State *L, int neg, const char *fmt, const char *arg)
 {
 	luaL_pushfail(L);
@@ -156,6 +185,7 @@ static int l_mkroot(lua_State *L)
 		return fail(L, e, "bs.fs.mkroot: setting up a root in %s", base);
 	}
 	lua_pushfstring(L, "%s/%s", strcmp(base, "/") ? base : "", r->name);
+	note_root(L, lua_tostring(L, -1), 1);
 	lua_setiuservalue(L, -2, 1);
 	return 1;
 }
@@ -398,8 +428,12 @@ static int l_remove_tree(lua_State *L)
 	if (root && !dir) {
 		if (root->parentfd < 0)
 			r = 0; /* removed already */
-		else if ((r = bs_remove_tree(root->parentfd, root->name)) == 0 || r == -ENOENT)
+		else if ((r = bs_remove_tree(root->parentfd, root->name)) == 0 || r == -ENOENT) {
 			close_root(root);
+			if (lua_getiuservalue(L, 1, 1) == LUA_TSTRING)
+				note_root(L, lua_tostring(L, -1), 0);
+			lua_pop(L, 1);
+		}
 		if (r < 0 && r != -ENOENT)
 			return fail(L, r, "bs.fs.remove_tree: %s", lua_getiuservalue(L, 1, 1) == LUA_TSTRING ?
 								lua_tostring(L, -1) : root->name);
@@ -588,6 +622,7 @@ void bs_lfs_push_root(lua_State *L, int fd, int parentfd, const char *name, cons
 	snprintf(r->name, sizeof r->name, "%s", name);
 	luaL_setmetatable(L, ROOT_MT);
 	lua_pushstring(L, path);
+	note_root(L, path, 1);
 	lua_setiuservalue(L, -2, 1);
 }
 

@@ -1,5 +1,6 @@
 /* The trusted policy's limits in the sandbox state's registry (lbs_guard.h). */
 #include "lbs_guard.h"
+#include "lbs.h"
 #include "caps.h"
 #include "exitcodes.h"
 #include "rootfs.h"
@@ -295,7 +296,7 @@ static void map_isolation(lua_State *L, int iso, int to)
 
 void bs_guard_ctx_defaults(lua_State *L, int idx)
 {
-	int to;
+	int to, rt;
 
 	idx = lua_absindex(L, idx);
 	lua_newtable(L);
@@ -311,15 +312,18 @@ void bs_guard_ctx_defaults(lua_State *L, int idx)
 		lua_settable(L, to);
 	}
 	/* root: a bs.fs root object stands for its path; under a policy only
-	 * such objects (a string could name any host directory) */
-	if (lua_getfield(L, to, "root") == LUA_TUSERDATA && luaL_testudata(L, -1, "bs.fs.root")) {
+	 * such objects or their paths (a string could name any host directory) */
+	rt = lua_getfield(L, to, "root");
+	if (rt == LUA_TUSERDATA && luaL_testudata(L, -1, "bs.fs.root")) {
 		lua_getiuservalue(L, -1, 1);
 		lua_setfield(L, to, "root");
-	} else if (!lua_isnil(L, -1)) {
-		if (bs_guard_push(L))
+	} else if (rt != LUA_TNIL) {
+		int guarded = bs_guard_push(L);
+
+		lua_pop(L, 1);
+		if (guarded && (rt != LUA_TSTRING || !bs_lfs_is_root(L, lua_tostring(L, -1))))
 			bs_lua_raise(L, BS_EXIT_USAGE,
 				     "bs.ctx.create: a recipe's context root must be a root from bs.fs.mkroot");
-		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
 	switch (lua_getfield(L, idx, "isolation")) {

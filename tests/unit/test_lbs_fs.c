@@ -357,6 +357,8 @@ START_TEST(test_guard_refusals)
 			   "no('does not allow a recursive mount', c, { root = ROOT, binds = { { BASE .. '/canary', '/repo', recursive = true } } })\n"
 			   "no('without \"..\"', c, { root = ROOT, binds = { { BASE .. '/canary/../canary', '/repo' } } })\n"
 			   "no('must be a root from bs.fs.mkroot', c, { root = '/etc' })\n"
+			   "no('must be a root from bs.fs.mkroot', c, { root = ROOT.path .. '/' })\n"
+			   "no(\"'memory' 2147483648 exceeds\", c, { root = ROOT.path, memory = '2G' })\n"
 			   "return true"));
 	/* an explicit isolation table cannot loosen the policy either */
 	ck_assert(lua_true("local code, msg = raised(bs.ctx.create, { root = ROOT, isolation = { memory = 1 << 40 } })\n"

@@ -250,7 +250,7 @@ static void race(const char *link_target)
 		for (;;)
 			renameat2(dfd, "mnt/sw", dfd, "mnt/ln", RENAME_EXCHANGE);
 	}
-	for (int i = 0; i < 150; i++, loops++) {
+	for (int i = 0; i < 100; i++, loops++) {
 		int r = bs_mount_in(ctx, srcp, "/mnt/sw/t", BS_BIND_RO, err, sizeof err);
 
 		ck_assert_msg(r == 0 || r == -ELOOP || r == -ENOENT, "%d %s", r, err);
