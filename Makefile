@@ -49,7 +49,7 @@ UNIT       := $(BUILD)/unit-tests
 # measure forks and memory).
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all asan check check-unit check-cli check-lua demo install uninstall bench valgrind clean deps
+.PHONY: all asan check check-unit check-cli check-lua check-e2e demo install uninstall bench valgrind clean deps
 all: src/bsrun
 asan: src/bsrun
 
@@ -89,6 +89,10 @@ check-unit: $(UNIT)
 
 check-cli: src/bsrun
 	tests/cli/run
+
+# real rebuilds through bsrun against the hostdist repository (made once)
+check-e2e: src/bsrun
+	tests/e2e/run
 
 # the policy fixtures once more, in plain Lua (no C in between)
 check-lua:

@@ -17,9 +17,11 @@
 -- with `bsrun policy check fc1`.
 
 return {
+  -- i386, the base set of the time and the isolation rules
+  inherit = "common/redhat-2003.lua",
+
   description = "Fedora Core 1 (i386)",
 
-  arch = "i386",
   dist = ".fc1",
 
   -- Fedora Core 1 trees carry yum headers, later mirrors rpm-md metadata;
@@ -40,21 +42,5 @@ return {
     fedora = "1",
     dist = ".fc1",
     _vendor = "Fedora Project",
-  },
-
-  -- The build root's base set, as the Fedora build system had it.
-  base = {
-    "bash", "bzip2", "coreutils", "cpio", "diffutils", "elfutils", "file",
-    "findutils", "gawk", "gcc", "gcc-c++", "grep", "gzip", "make", "patch",
-    "perl", "redhat-rpm-config", "rpm-build", "sed", "tar", "unzip", "which",
-  },
-
-  -- The sandbox of every build: limits, identity, what is visible.
-  isolation = {
-    memory = "4G",                   -- cgroup memory limit
-    pids = 4096,                     -- cgroup pids limit
-    disk = "8G",                     -- size of the per-build upper layer
-    timeout = "4h",                  -- wall clock limit of one build
-    network = false,                 -- empty network namespace (lo only)
   },
 }

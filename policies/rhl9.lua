@@ -17,9 +17,11 @@
 -- with `bsrun policy check rhl9`.
 
 return {
+  -- i386, the base set of the time and the isolation rules
+  inherit = "common/redhat-2003.lua",
+
   description = "Red Hat Linux 9 (i386)",
 
-  arch = "i386",
   dist = ".rh9",
 
   -- Red Hat Linux 9 shipped plain directories of RPMs (no rpm-md metadata).
@@ -36,21 +38,5 @@ return {
     redhat = "9",
     dist = ".rh9",
     _vendor = "Red Hat, Inc.",
-  },
-
-  -- The build root's base set, as Red Hat's own build system had it.
-  base = {
-    "bash", "bzip2", "coreutils", "cpio", "diffutils", "elfutils", "file",
-    "findutils", "gawk", "gcc", "gcc-c++", "grep", "gzip", "make", "patch",
-    "perl", "redhat-rpm-config", "rpm-build", "sed", "tar", "unzip", "which",
-  },
-
-  -- The sandbox of every build: limits, identity, what is visible.
-  isolation = {
-    memory = "4G",                   -- cgroup memory limit
-    pids = 4096,                     -- cgroup pids limit
-    disk = "8G",                     -- size of the per-build upper layer
-    timeout = "4h",                  -- wall clock limit of one build
-    network = false,                 -- empty network namespace (lo only)
   },
 }

@@ -69,6 +69,7 @@ static const char help_text[] =
 	"  4  infrastructure failure (repository unreachable, missing kernel feature,\n"
 	"     disk full)\n"
 	"  5  a policy limit was hit (memory, pids, disk, time)\n"
+	"  130  interrupted (Ctrl-C, SIGTERM, SIGHUP); the build was torn down\n"
 	"\n"
 	"See bsrun(1), doc/policies.md and doc/recipes.md.\n";
 

@@ -78,6 +78,7 @@ void bs_exec_opts_init(struct bs_exec_opts *eo)
 {
 	memset(eo, 0, sizeof *eo);
 	eo->stdin_fd = eo->stdout_fd = eo->stderr_fd = -1;
+	eo->watch_fd = -1;
 }
 
 unsigned bs_ctx_id(const struct bs_ctx *c)
@@ -362,12 +363,35 @@ static int validate(const struct bs_ctx_opts *o, char *err, size_t errlen)
 		return bs_failx(ERR, EINVAL, "domainname must have at most 64 characters");
 	if (o->cpu_weight > 10000)
 		return bs_failx(ERR, EINVAL, "cpu weight %u is not in 1..10000", o->cpu_weight);
-	if (o->flags & ~(unsigned)(BS_CTX_PROC_SUBSET | BS_CTX_ROOT_RO))
+	if (o->flags & ~(unsigned)(BS_CTX_PROC_SUBSET | BS_CTX_ROOT_RO | BS_CTX_OWN_ROOT))
 		return bs_failx(ERR, EINVAL, "unknown context flags 0x%x", o->flags);
 	if (geteuid() != 0)
 		return bs_failx(ERR, EPERM,
 				"contexts need root for now: rootless contexts (newuidmap with /etc/subuid ranges) are not implemented yet");
 	return 0;
+}
+
+/* BS_CTX_OWN_ROOT: the mount points, then the root directory itself to
+ * root inside. The root is opened without following a symlink; entries are
+ * made and checked relative to that fd. */
+static int own_root(const char *root, uint32_t id, char *err, size_t errlen)
+{
+	static const char *const dirs[] = { "proc", "dev", "tmp" };
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), ret = 0;
+	struct stat st;
+
+	if (fd < 0)
+		return bs_fail(ERR, errno, "root %s", root);
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs && !ret; i++) {
+		if (mkdirat(fd, dirs[i], 0755) < 0 && errno != EEXIST)
+			ret = bs_fail(ERR, errno, "root %s: mkdir %s", root, dirs[i]);
+		else if (fstatat(fd, dirs[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			ret = bs_failx(ERR, ENOTDIR, "root %s: %s is not a directory", root, dirs[i]);
+	}
+	if (!ret && fchown(fd, id, id) < 0)
+		ret = bs_fail(ERR, errno, "root %s: chown to %u", root, (unsigned)id);
+	close(fd);
+	return ret;
 }
 
 static void describe(struct bs_ctx *c, const struct bs_ctx_opts *o)
@@ -415,6 +439,8 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 				     o->uid_count ? o->uid_count : BS_NS_POOL_COUNT, BS_NS_RANGE, &c->ids, ERR)) < 0)
 		goto fail;
 	c->id = c->ids.slot;
+	if ((o->flags & BS_CTX_OWN_ROOT) && (ret = own_root(o->root, c->ids.first, ERR)) < 0)
+		goto fail;
 	{
 		char name[32];
 
@@ -586,6 +612,11 @@ static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const s
 		goto fail;
 	}
 	environ = eo->env ? (char **)eo->env : c->env;
+	if (eo->fn) {
+		/* setup done: bsrun stops waiting for messages and waits for the end */
+		close(errfd);
+		_exit(eo->fn(eo->arg) & 0xff);
+	}
 	execvp(argv[0], argv);
 	ret = bs_fail(err, sizeof err, errno, "exec %s", argv[0]);
 fail:
@@ -769,9 +800,12 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 			failure = m;
 	}
 	if (cmd > 0) {
+		int watchfd = eo->watch ? eo->watch_fd : -1;
+
 		bfd = timed_out ? -1 : (int)syscall(SYS_pidfd_open, cmd, 0);
 		for (;;) {
-			struct pollfd p[2] = { { .fd = bfd, .events = POLLIN }, { .fd = c->pidfd, .events = POLLIN } };
+			struct pollfd p[3] = { { .fd = bfd, .events = POLLIN }, { .fd = c->pidfd, .events = POLLIN },
+					       { .fd = watchfd, .events = POLLIN } };
 			int tmo = -1, r;
 
 			if (bfd < 0)
@@ -781,7 +815,7 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 
 				tmo = left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0;
 			}
-			r = poll(p, 2, tmo);
+			r = poll(p, 3, tmo);
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r == 0) {
@@ -791,6 +825,13 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 			}
 			if (r < 0 || (p[0].revents & POLLIN))
 				break;
+			if (p[2].revents) {
+				if (p[2].revents & POLLIN)
+					eo->watch(eo->watch_arg, watchfd);
+				else
+					watchfd = -1; /* every writer is gone */
+				continue;
+			}
 			if (p[1].revents & POLLIN) {
 				/* init died (the context's time ran out, or someone killed
 				 * it): the kernel kills the command with the namespace */

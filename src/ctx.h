@@ -25,6 +25,8 @@
 enum {
 	BS_CTX_PROC_SUBSET = 1 << 0, /* /proc shows process directories only (subset=pid) */
 	BS_CTX_ROOT_RO = 1 << 1,     /* the root mount is read-only */
+	BS_CTX_OWN_ROOT = 1 << 2,    /* give the (fresh, bsrun-made) root directory to root inside:
+				      * create proc, dev, tmp in it if missing, then fchown it */
 };
 
 struct bs_ctx_opts {
@@ -57,6 +59,17 @@ struct bs_exec_opts {
 	unsigned timeout_s;              /* 0 = none (the context's own timeout still applies) */
 	uint32_t uid, gid;               /* ids inside the context; default 0 (root inside) */
 	int keep_orphans;                /* leave the other processes alive when the command ends */
+	/* Instead of exec'ing argv (then only a name for messages): call fn(arg)
+	 * in the command process, after the same setup (ids, privileges,
+	 * seccomp, cgroup, session, stdio; other fds stay open, marked
+	 * close-on-exec); its return value is the exit status. */
+	int (*fn)(void *arg);
+	void *arg;
+	/* While the command runs: watch(watch_arg, watch_fd) whenever watch_fd
+	 * (a pipe's read end, say) is readable; -1 = none. */
+	int watch_fd;
+	void (*watch)(void *watch_arg, int fd);
+	void *watch_arg;
 };
 
 /* Limits a context hit (bs_ctx_limits_hit). */
@@ -72,7 +85,8 @@ struct bs_ctx;
  * 65536, everything else 0/NULL. */
 void bs_ctx_opts_init(struct bs_ctx_opts *o);
 
-/* Fills *eo with the defaults: stdio -1 (/dev/null), cwd "/", root inside. */
+/* Fills *eo with the defaults: stdio -1 (/dev/null), cwd "/", root inside,
+ * no fn, no watch_fd. */
 void bs_exec_opts_init(struct bs_exec_opts *eo);
 
 /* Creates a live context (its init is running, ready for commands). */

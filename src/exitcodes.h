@@ -9,6 +9,7 @@ enum bs_exit {
 	BS_EXIT_DEPS = 3,   /* unresolvable dependencies */
 	BS_EXIT_INFRA = 4,  /* infrastructure failure: repository, kernel feature, disk */
 	BS_EXIT_LIMIT = 5,  /* a policy limit was hit: memory, pids, disk, time */
+	BS_EXIT_INTR = 130, /* interrupted (Ctrl-C, SIGTERM, SIGHUP); everything torn down */
 };
 
 #endif

@@ -4,6 +4,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef BSRUN_VERSION
 #define BSRUN_VERSION "0.0.0"
@@ -14,6 +15,7 @@ static const luaL_Reg submodules[] = {
 	{ "ctx", luaopen_bs_ctx },
 	{ "rpm", luaopen_bs_rpm },
 	{ "fs", luaopen_bs_fs },
+	{ "results", luaopen_bs_results },
 	{ NULL, NULL },
 };
 
@@ -38,10 +40,21 @@ static int bs_has(lua_State *L)
 	return luaL_error(L, "bs.has: unknown primitive family '%s'", name);
 }
 
+/* bs.time() → wall-clock seconds since the epoch, with sub-second precision. */
+static int bs_time(lua_State *L)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+	return 1;
+}
+
 int luaopen_bs(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "has", bs_has },
+		{ "time", bs_time },
 		{ NULL, NULL },
 	};
 
@@ -80,6 +93,43 @@ void bs_lua_check_keys(lua_State *L, int idx, const char *where, const char *con
 			luaL_error(L, "%s: unknown option '%s'", where, lua_tostring(L, -1));
 		luaL_error(L, "%s: unknown key \"%s\"", where, lua_tostring(L, -1));
 	}
+}
+
+/* Pushes a bsrun error object {exit=, message=} made by bsrun.errors when
+ * that module can be required here, else a plain table of the same shape. */
+void bs_lua_push_error(lua_State *L, int code, const char *msg)
+{
+	int top = lua_gettop(L), have;
+
+	/* the module as loaded already (the driver loads it), else require'd */
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	have = lua_getfield(L, -1, "bsrun.errors") == LUA_TTABLE;
+	lua_remove(L, -2);
+	if (!have) {
+		lua_pop(L, 1);
+		if (lua_getglobal(L, "require") == LUA_TFUNCTION) {
+			lua_pushliteral(L, "bsrun.errors");
+			have = lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TTABLE;
+		}
+	}
+	if (have) {
+		if (lua_getfield(L, -1, "raise") == LUA_TFUNCTION) {
+			lua_pushinteger(L, code);
+			lua_pushliteral(L, "%s");
+			lua_pushstring(L, msg);
+			if (lua_pcall(L, 3, 0, 0) != LUA_OK && lua_type(L, -1) == LUA_TTABLE) {
+				lua_replace(L, top + 1);
+				lua_settop(L, top + 1);
+				return;
+			}
+		}
+	}
+	lua_settop(L, top);
+	lua_createtable(L, 0, 3);
+	lua_pushinteger(L, code);
+	lua_setfield(L, -2, "exit");
+	lua_pushstring(L, msg);
+	lua_setfield(L, -2, "message");
 }
 
 void bs_lua_preload_bs(lua_State *L)

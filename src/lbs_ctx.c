@@ -310,6 +310,15 @@ static struct lctx *check_ctx(lua_State *L)
 	return x;
 }
 
+struct bs_ctx *bs_lua_check_ctx(lua_State *L, int idx)
+{
+	struct lctx *x = luaL_checkudata(L, idx, CTX_MT);
+
+	if (!x->c)
+		luaL_error(L, "attempt to use a closed context");
+	return x->c;
+}
+
 /* ---- bs.ctx.create ---- */
 
 static int l_create(lua_State *L)
@@ -317,7 +326,7 @@ static int l_create(lua_State *L)
 	static const char *const keys[] = {
 		"root", "hostname", "domainname", "binds", "caps", "memory", "pids", "cpu_weight", "nofile",
 		"fsize", "timeout", "network", "env", "single_id_map", "syscalls", "proc_subset",
-		"root_readonly", "uid_first", "uid_count", NULL,
+		"root_readonly", "uid_first", "uid_count", "own_root", NULL,
 	};
 	const char *what = "bs.ctx.create";
 	struct bs_ctx_opts o;
@@ -370,6 +379,8 @@ static int l_create(lua_State *L)
 		o.flags |= BS_CTX_PROC_SUBSET;
 	if (opt_bool(L, t, "root_readonly", what))
 		o.flags |= BS_CTX_ROOT_RO;
+	if (opt_bool(L, t, "own_root", what))
+		o.flags |= BS_CTX_OWN_ROOT;
 	/* from here on each helper leaves one value on the stack (slots 2..) */
 	o.binds = opt_binds(L, t, &o.nbinds, what);
 	o.env = opt_env(L, t, what);

@@ -326,63 +326,54 @@ static int opt_flag(lua_State *L, int opts, const char *k)
 	return v;
 }
 
-/* bs.fs.copy_out(root, dir, dest [, opts]) → { files = {{name=, size=, sha256=}}, warnings = {...}, bytes =, refused = }
- *   | nil, msg, errno, report */
-static int l_copy_out(lua_State *L)
+int bs_lfs_copy_out(lua_State *L, int rootidx, const char *dir, int destfd, int opts, int flatten_default,
+		    const char *what)
 {
 	static const char *const keys[] = { "max_file", "max_total", "max_files", "max_depth", "overwrite", "flatten",
 					    NULL };
-	const char *what = "bs.fs.copy_out";
-	const char *dir = luaL_checkstring(L, 2), *dest = luaL_checkstring(L, 3);
 	struct collected col;
 	struct bs_copy_limits lim;
 	struct bs_copy_report rep;
-	int opts = 0, owned, rootfd, destfd, r;
+	int owned, rootfd, r;
 
-	if (!lua_isnoneornil(L, 4)) {
-		luaL_checktype(L, 4, LUA_TTABLE);
-		bs_lua_check_keys(L, 4, what, keys, BS_KEYS_OPTION);
-		opts = 4;
-	}
-	lua_settop(L, 4);
+	if (opts > 0)
+		bs_lua_check_keys(L, opts, what, keys, BS_KEYS_OPTION);
 	memset(&lim, 0, sizeof lim);
 	lim.max_file = limit(L, opts, "max_file", 2ULL << 30);
 	lim.max_total = limit(L, opts, "max_total", 8ULL << 30);
 	lim.max_files = limit(L, opts, "max_files", 10000);
 	lim.max_depth = (unsigned)limit(L, opts, "max_depth", 32);
 	lim.overwrite = opt_flag(L, opts, "overwrite");
-	lim.flatten = opt_flag(L, opts, "flatten");
-	bs_guard_dest(L, what, dest);
-	rootfd = root_arg(L, 1, what, &owned);
+	lim.flatten = flatten_default;
+	if (opts > 0 && lua_getfield(L, opts, "flatten") != LUA_TNIL)
+		lim.flatten = opt_flag(L, opts, "flatten");
+	if (opts > 0)
+		lua_pop(L, 1);
+	rootfd = root_arg(L, rootidx, what, &owned);
 	if (rootfd < 0)
-		return fail(L, rootfd, "bs.fs.copy_out: root %s", lua_tostring(L, 1));
-	if ((r = mkdirs(dest, 0755)) < 0 || (destfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = r < 0 ? r : -errno;
-		if (owned)
-			close(rootfd);
-		return fail(L, r, "bs.fs.copy_out: destination %s", dest);
-	}
+		return fail(L, rootfd, "copy_out: root %s", lua_tostring(L, rootidx));
 	memset(&col, 0, sizeof col);
 	memset(&rep, 0, sizeof rep);
 	rep.warn = on_warn;
 	rep.copied = on_copied;
 	rep.ud = &col;
 	r = bs_copy_out(rootfd, dir, destfd, &lim, &rep);
-	close(destfd);
 	if (owned)
 		close(rootfd);
 	if (col.oom) {
 		free_collected(&col);
-		return luaL_error(L, "bs.fs.copy_out: out of memory");
+		return luaL_error(L, "%s: out of memory", what);
 	}
 	/* the report, built once the copy is over (a Lua error inside the copy
 	 * would leak its fds) */
 	lua_createtable(L, 0, 4);
 	lua_createtable(L, (int)col.nname, 0);
 	for (size_t i = 0; i < col.nname; i++) {
-		lua_createtable(L, 0, 2);
+		lua_createtable(L, 0, 4);
 		lua_pushstring(L, col.name[i]);
 		lua_setfield(L, -2, "name");
+		lua_pushstring(L, col.name[i]);
+		lua_setfield(L, -2, "file");
 		lua_pushinteger(L, (lua_Integer)col.size[i]);
 		lua_setfield(L, -2, "size");
 		if (col.sha[i]) {
@@ -406,11 +397,34 @@ static int l_copy_out(lua_State *L)
 	if (r == -ELOOP)
 		return luaL_error(L, "%s: %s: a symbolic link on the path inside the root (refused)", what, dir);
 	if (r < 0) {
-		fail(L, r, r == -EFBIG ? "bs.fs.copy_out: %s: a results limit was hit" : "bs.fs.copy_out: %s", dir);
+		fail(L, r, r == -EFBIG ? "copy_out: %s: a results limit was hit" : "copy_out: %s", dir);
 		lua_pushvalue(L, -4); /* the report */
 		return 4;
 	}
 	return 1;
+}
+
+/* bs.fs.copy_out(root, dir, dest [, opts]) → { files = {{name=, file=, size=, sha256=}}, warnings = {...},
+ *   bytes =, refused = } | nil, msg, errno, report */
+static int l_copy_out(lua_State *L)
+{
+	const char *what = "bs.fs.copy_out";
+	const char *dir = luaL_checkstring(L, 2), *dest = luaL_checkstring(L, 3);
+	int opts = 0, destfd, r;
+
+	if (!lua_isnoneornil(L, 4)) {
+		luaL_checktype(L, 4, LUA_TTABLE);
+		opts = 4;
+	}
+	lua_settop(L, 4);
+	bs_guard_dest(L, what, dest);
+	if ((r = mkdirs(dest, 0755)) < 0 || (destfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = r < 0 ? r : -errno;
+		return fail(L, r, "bs.fs.copy_out: destination %s", dest);
+	}
+	r = bs_lfs_copy_out(L, 1, dir, destfd, opts, 0, what);
+	close(destfd);
+	return r;
 }
 
 /* ---- remove_tree ---- */

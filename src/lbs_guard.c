@@ -76,31 +76,11 @@ int bs_lua_raise(lua_State *L, int code, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
-	int have;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-	have = lua_getfield(L, -1, "bsrun.errors") == LUA_TTABLE;
-	if (!have) {
-		lua_pop(L, 2);
-		if (lua_getglobal(L, "require") == LUA_TFUNCTION) {
-			lua_pushliteral(L, "bsrun.errors");
-			have = lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TTABLE;
-		}
-	}
-	if (have && lua_getfield(L, -1, "raise") == LUA_TFUNCTION) {
-		lua_pushinteger(L, code);
-		lua_pushliteral(L, "%s");
-		lua_pushstring(L, msg);
-		lua_call(L, 3, 0); /* raises */
-	}
-	lua_createtable(L, 0, 2);
-	lua_pushinteger(L, code);
-	lua_setfield(L, -2, "exit");
-	lua_pushstring(L, msg);
-	lua_setfield(L, -2, "message");
+	bs_lua_push_error(L, code, msg);
 	return lua_error(L);
 }
 

@@ -1,6 +1,9 @@
 /* bs.log: leveled, sanitized diagnostics for recipes and bsrun's Lua code. */
 #include "lbs.h"
 #include "log.h"
+#include "sanitize.h"
+
+#include <stdlib.h>
 
 #include <lauxlib.h>
 
@@ -58,12 +61,48 @@ static int l_enabled(lua_State *L)
 	return 1;
 }
 
+/* bs.log.progress(fmt, ...) → one-line progress display on a terminal;
+ * bs.log.progress() wipes it. */
+static int l_progress(lua_State *L)
+{
+	if (lua_gettop(L) == 0) {
+		bs_log_progress_clear();
+		return 0;
+	}
+	if (!bs_log_progress_enabled())
+		return 0;
+	push_message(L);
+	bs_log_progress("%s", lua_tostring(L, -1));
+	return 0;
+}
+
+/* bs.log.block(text): writes multi-line text to stderr as it is, sanitized
+ * (newlines kept), without the "bsrun:" prefix. */
+static int l_block(lua_State *L)
+{
+	size_t len;
+	const char *text = luaL_checklstring(L, 1, &len);
+	char *clean;
+
+	if (bs_log_get_level() < BS_LOG_ERROR)
+		return 0;
+	clean = bs_sanitize(text, len, BS_SANITIZE_KEEP_NEWLINES);
+	if (!clean)
+		return luaL_error(L, "out of memory");
+	bs_log_progress_clear();
+	fputs(clean, stderr);
+	fflush(stderr);
+	free(clean);
+	return 0;
+}
+
 int luaopen_bs_log(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "error", l_error }, { "warn", l_warn }, { "info", l_info },
 		{ "debug", l_debug }, { "trace", l_trace }, { "level", l_level },
-		{ "enabled", l_enabled }, { NULL, NULL },
+		{ "enabled", l_enabled }, { "progress", l_progress },
+		{ "block", l_block }, { NULL, NULL },
 	};
 
 	luaL_newlib(L, funcs);

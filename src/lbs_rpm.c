@@ -270,43 +270,6 @@ static void push_pkgs(lua_State *L, const struct bs_solution *sol)
 	}
 }
 
-/* Pushes a bsrun error object {exit=, message=} made by bsrun.errors when
- * that module can be required here, else a plain table of the same shape. */
-static void push_bsrun_error(lua_State *L, int code, const char *msg)
-{
-	int top = lua_gettop(L), have;
-
-	/* the module as loaded already (the driver loads it), else require'd */
-	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-	have = lua_getfield(L, -1, "bsrun.errors") == LUA_TTABLE;
-	lua_remove(L, -2);
-	if (!have) {
-		lua_pop(L, 1);
-		if (lua_getglobal(L, "require") == LUA_TFUNCTION) {
-			lua_pushliteral(L, "bsrun.errors");
-			have = lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TTABLE;
-		}
-	}
-	if (have) {
-		if (lua_getfield(L, -1, "raise") == LUA_TFUNCTION) {
-			lua_pushinteger(L, code);
-			lua_pushliteral(L, "%s");
-			lua_pushstring(L, msg);
-			if (lua_pcall(L, 3, 0, 0) != LUA_OK && lua_type(L, -1) == LUA_TTABLE) {
-				lua_replace(L, top + 1);
-				lua_settop(L, top + 1);
-				return;
-			}
-		}
-	}
-	lua_settop(L, top);
-	lua_createtable(L, 0, 3);
-	lua_pushinteger(L, code);
-	lua_setfield(L, -2, "exit");
-	lua_pushstring(L, msg);
-	lua_setfield(L, -2, "message");
-}
-
 /* bs.rpm.solve(set, requires, {conflicts=, exclude=}) → list of packages in
  * install order; raises exit 3 (with .problems) when unresolvable; nil, msg,
  * errno on a system failure. */
@@ -345,7 +308,7 @@ static int l_solve(lua_State *L)
 		lua_pushinteger(L, -rc);
 		return 3;
 	}
-	push_bsrun_error(L, BS_EXIT_DEPS, err);
+	bs_lua_push_error(L, BS_EXIT_DEPS, err);
 	lua_createtable(L, (int)sol->nproblems, 0);
 	for (size_t i = 0; i < sol->nproblems; i++) {
 		const struct bs_problem *pb = &sol->problems[i];
@@ -394,5 +357,6 @@ int luaopen_bs_rpm(lua_State *L)
 	}
 	lua_pop(L, 1);
 	luaL_newlib(L, funcs);
+	bs_lua_rpm_install(L);
 	return 1;
 }

@@ -4,12 +4,20 @@
 #include <dirent.h>
 #include <errno.h>
 #include <lauxlib.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* bsrun_host.uid() → the real uid bsrun runs as. */
+static int h_uid(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)getuid());
+	return 1;
 }
 
 /* bsrun_host.listdir(path) → sorted list of entry names (no . and ..), or nil, msg, errno. */
@@ -58,6 +66,7 @@ void bs_lua_open_host(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "listdir", h_listdir },
+		{ "uid", h_uid },
 		{ NULL, NULL },
 	};
 

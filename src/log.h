@@ -33,4 +33,15 @@ void bs_log_msg(enum bs_log_level level, const char *msg, size_t len);
 /* printf-style front end of bs_log_msg. */
 void bs_log(enum bs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Shows a one-line progress display ("\r" + sanitized text cut to the
+ * terminal's width) when stderr is a terminal and the level is at least info;
+ * does nothing otherwise. The next log line or bs_log_progress_clear wipes it. */
+void bs_log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Wipes the progress line if one is shown. */
+void bs_log_progress_clear(void);
+
+/* Whether bs_log_progress shows anything. */
+int bs_log_progress_enabled(void);
+
 #endif

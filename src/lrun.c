@@ -2,6 +2,8 @@
 #include "lrun.h"
 #include "exitcodes.h"
 #include "lbs_guard.h"
+#include "intr.h"
+#include "lbs.h"
 #include "log.h"
 #include "lstate.h"
 
@@ -104,6 +106,15 @@ static int run_recipe(lua_State *S)
 	if (bs_lua_xcopy(T, -1, S, err, sizeof err) < 0)
 		return luaL_error(S, "cannot pass the policy to the bindings: %s", err);
 	bs_guard_from_job(S);
+	/* the result directories the recipe may write: this job's only */
+	lua_getfield(S, 1, "packages");
+	for (lua_Integer i = 1, n = luaL_len(S, -1); i <= n; i++) {
+		lua_rawgeti(S, -1, i);
+		if (lua_getfield(S, -1, "resultdir") == LUA_TSTRING)
+			bs_lua_results_allow(S, lua_tostring(S, -1));
+		lua_pop(S, 2);
+	}
+	lua_pop(S, 1);
 	lua_getfield(S, 1, "recipe_file");
 	recipe_file = lua_tostring(S, -1);
 	if (!recipe_file)
@@ -129,6 +140,7 @@ int bs_run_build(const struct bs_opts *o, const char *datadir)
 		bs_log(BS_LOG_ERROR, "cannot create a Lua state: out of memory");
 		return BS_EXIT_INFRA;
 	}
+	bs_intr_hook(T);
 	st = call_main(T, "prepare", o, datadir);
 	if (st != LUA_OK) {
 		code = bs_lua_report(T, st);
@@ -140,6 +152,7 @@ int bs_run_build(const struct bs_opts *o, const char *datadir)
 		code = BS_EXIT_INFRA;
 		goto out;
 	}
+	bs_intr_hook(S);
 	lua_pushcfunction(S, run_recipe);
 	lua_pushlightuserdata(S, T);
 	st = bs_lua_pcall(S, 1, 1);

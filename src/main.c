@@ -1,6 +1,7 @@
 /* bsrun: entry point — parse the command line, find the data directory, dispatch. */
 #include "cli.h"
 #include "exitcodes.h"
+#include "intr.h"
 #include "log.h"
 #include "lrun.h"
 #include "paths.h"
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
 		code = BS_EXIT_INFRA;
 		goto out;
 	}
+	bs_intr_install();
 	code = o.cmd == BS_CMD_POLICY ? bs_run_policy(&o, datadir) : bs_run_build(&o, datadir);
 out:
 	if (fflush(stdout) != 0 && code == BS_EXIT_OK) {

@@ -3,6 +3,7 @@
 -- steps for each package, and turns failures into bsrun's exit codes.
 local bs = require "bs"
 local errors = require "bsrun.errors"
+local json = require "bsrun.json"
 
 local M = {}
 
@@ -121,30 +122,134 @@ local function missing_needs(recipe)
   return missing
 end
 
--- Runs the steps for one build; steps marked `always` run even after a failure.
-local function run_steps(recipe, b)
-  local failure
+local function open_or_raise(r, name, opts)
+  local f, msg = r:open(name, opts)
+  if not f then errors.raise(errors.INFRA, "result directory %s: %s", r:path(), msg) end
+  return f
+end
+
+local function iso_time(t)
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
+end
+
+-- Runs the steps for one build, recording each phase in state.log and
+-- b.phases; steps marked `always` run even after a failure. Returns the
+-- first failure (an error value) and the failed step's name, or nil.
+local function run_steps(recipe, b, state)
+  local failure, failed_step
   for i, step in ipairs(recipe.steps) do
     if not failure or step.always then
       bs.log.info("[%d/%d] %s: %s", i, #recipe.steps, step.name, step.does)
-      local t0 = os.time()
+      b.phase = step.name
+      local t0 = bs.time()
+      state:write(string.format("%s start %s\n", iso_time(t0), step.name))
       local ok, err = pcall(step.run, b)
-      b.phases[#b.phases + 1] = { name = step.name, seconds = os.time() - t0, ok = ok }
-      if not ok and not failure then failure = err end
+      local secs = bs.time() - t0
+      bs.log.progress()
+      state:write(string.format("%s %s %s %.3fs\n", iso_time(t0 + secs), ok and "done" or "FAILED",
+        step.name, secs))
+      b.phases[#b.phases + 1] = { name = step.name, start = iso_time(t0), ok = ok,
+                                  seconds = math.floor(secs * 1000 + 0.5) / 1000 }
+      if not ok and not failure then failure, failed_step = err, step.name end
     end
   end
-  if failure then error(failure, 0) end
+  return failure, failed_step
 end
 
---- Runs the recipe chunk for every package of the job; returns the exit code.
+-- The exit code and message of a failure value.
+local function describe_failure(err)
+  if errors.is(err) then return err.exit, err.message end
+  return errors.USAGE, tostring(err)
+end
+
+-- The results.json document of one build.
+local function results_doc(job, b, code, message, failed_step, t0)
+  local hdr = b.header or {}
+  return {
+    bsrun = bs.version,
+    status = code == errors.OK and "ok" or "failed",
+    exit_code = code,
+    message = message,
+    failed_phase = failed_step,
+    package = {
+      file = b.package.file, name = hdr.name, epoch = hdr.epoch, version = hdr.version,
+      release = hdr.release, nevr = hdr.nevr,
+    },
+    policy = job.policy.name,
+    recipe = job.recipe_name,
+    started = iso_time(t0),
+    seconds = math.floor((bs.time() - t0) * 1000 + 0.5) / 1000,
+    phases = json.array(b.phases),
+    packages = json.array(b.built),
+    buildrequires = { written = json.array(b.buildrequires.written),
+                      resolved = json.array(b.buildrequires.resolved) },
+    limits_hit = json.array(b.limits_hit),
+    warnings = json.array(b.warnings),
+    resultdir = b.resultdir,
+  }
+end
+
+-- Prints the last lines of build.log after a failure (sanitized by bs.results).
+local function show_tail(r, lines)
+  local text = r:tail("build.log", 8192)
+  if not text or text == "" then return end
+  local all = {}
+  for line in text:gmatch("[^\n]*") do all[#all + 1] = line end
+  while #all > 0 and all[#all] == "" do all[#all] = nil end
+  local from = math.max(1, #all - lines + 1)
+  local out = { "last lines of build.log:" }
+  for i = from, #all do out[#out + 1] = "  " .. all[i] end
+  bs.log.block(table.concat(out, "\n") .. "\n")
+end
+
+-- One build: result directory staged, steps run, results.json written, the
+-- directory put in place. Returns the build's exit code.
+local function run_build(recipe, job, b)
+  local t0 = bs.time()
+  local r, msg = bs.results.begin(b.resultdir)
+  if not r then errors.raise(errors.INFRA, "%s", msg) end
+  b.results = r
+  b.logs = {
+    build = open_or_raise(r, "build.log", { tee = (job.options.verbosity or 0) >= 1 }),
+    root = open_or_raise(r, "root.log"),
+  }
+  local state = open_or_raise(r, "state.log")
+  local failure, failed_step = run_steps(recipe, b, state)
+  local code, message = errors.OK, nil
+  if failure then code, message = describe_failure(failure) end
+  if code == errors.INTR then
+    r:abort()                  -- an interrupted build leaves nothing behind
+    error(failure, 0)
+  end
+  local ok, err = r:write("results.json", json.encode(results_doc(job, b, code, message, failed_step, t0), true) .. "\n")
+  if not ok then bs.log.warn("results.json: %s", err) end
+  if failure and failed_step ~= "header" then show_tail(r, 20) end
+  local final, aside = r:commit()
+  if not final then errors.raise(errors.INFRA, "%s", aside) end
+  if aside then bs.log.info("the earlier result was moved to %s", aside) end
+  if failure then
+    bs.log.error("%s: %s failed in phase '%s': %s", b.package.file, b.header and b.header.nevr or "build",
+      failed_step, message)
+    bs.log.error("logs in %s", final)
+  else
+    print(string.format("%s: built in %.1fs, results in %s", b.package.file, bs.time() - t0, final))
+    for _, p in ipairs(b.built) do print("  " .. p.file) end
+  end
+  return code
+end
+
+--- Runs the recipe chunk for every package of the job; returns the exit code
+--- (the first failed build's, 0 when all built).
 function M.run(chunk, job)
   local recipe = chunk()
   M.check_recipe(recipe, job.recipe_file)
   local macros = M.macros(job)
+  local worst = errors.OK
   for _, pkg in ipairs(job.packages) do
     local b = {
-      job = job, package = pkg, policy = job.policy, options = job.options,
-      resultdir = pkg.resultdir, macros = macros, phases = {},
+      job = job, package = pkg, policy = job.policy, options = job.options, header = pkg.header,
+      resultdir = pkg.resultdir, macros = macros, phases = {}, built = {}, warnings = {},
+      limits_hit = {}, buildrequires = { written = {}, resolved = {} },
     }
     if job.options.dry_run then
       print_plan(recipe, job, b)
@@ -156,10 +261,11 @@ function M.run(chunk, job)
           "--dry-run checks the inputs and prints the plan", job.recipe_name, table.concat(missing, ", "),
           bs.version)
       end
-      run_steps(recipe, b)
+      local code = run_build(recipe, job, b)
+      if worst == errors.OK then worst = code end
     end
   end
-  return errors.OK
+  return worst
 end
 
 return M

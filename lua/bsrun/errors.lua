@@ -8,6 +8,7 @@ local M = {
   DEPS = 3,       -- unresolvable dependencies
   INFRA = 4,      -- infrastructure failure (repository, kernel feature, disk)
   LIMIT = 5,      -- a policy limit was hit
+  INTR = 130,     -- interrupted (Ctrl-C, SIGTERM, SIGHUP); everything torn down
 }
 
 local mt = { __name = "bsrun.error" }

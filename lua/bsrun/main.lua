@@ -59,13 +59,25 @@ function M.find_recipe(recipe, datadir)
   return path, recipe
 end
 
---- Where each package's results go: -r DIR itself for one package, DIR/STEM
---- for several; ./results/STEM by default.
+--- Where each package's results go: -r DIR itself for one package, DIR/NVR
+--- for several; ./results/NVR by default (NAME-VERSION-RELEASE from the
+--- header, the file name's stem when no header was read).
 local function resultdir_for(options, pkg, count)
+  local leaf = pkg.header and pkg.header.nvr or pkg.stem
   if options.resultdir then
-    return count == 1 and options.resultdir or (options.resultdir .. "/" .. pkg.stem)
+    return count == 1 and options.resultdir or (options.resultdir .. "/" .. leaf)
   end
-  return M.DEFAULT_RESULTS .. "/" .. pkg.stem
+  return M.DEFAULT_RESULTS .. "/" .. leaf
+end
+
+--- Reads the header of a src.rpm in bsrun's throwaway sandbox (bs.rpm.header)
+--- when this version has it; a bad file raises exit 2 naming it.
+local function read_header(pkg)
+  local rpm = require("bs").rpm
+  if not rpm.header then return nil end
+  local h = rpm.header(pkg.path)
+  h.nvr = string.format("%s-%s-%s", h.name, h.version, h.release)
+  return h
 end
 
 --- Splits the normalized "NAME VALUE" defines into {name=, value=} records.
@@ -76,6 +88,18 @@ local function parse_defines(defines)
     out[i] = { name = name, value = value }
   end
   return out
+end
+
+--- Where bsrun keeps repository metadata and downloaded packages:
+--- $BSRUN_CACHEDIR, else /var/cache/bsrun for root, else
+--- $XDG_CACHE_HOME/bsrun (~/.cache/bsrun).
+function M.cachedir()
+  local env = os.getenv("BSRUN_CACHEDIR")
+  if env and env:sub(1, 1) == "/" then return env end
+  if bsrun_host.uid() == 0 then return "/var/cache/bsrun" end
+  local xdg = os.getenv("XDG_CACHE_HOME")
+  if xdg and xdg:sub(1, 1) == "/" then return xdg .. "/bsrun" end
+  return (os.getenv("HOME") or "/tmp") .. "/.cache/bsrun"
 end
 
 --- Checks every input and returns the job: plain data for the recipe sandbox.
@@ -91,12 +115,16 @@ function M.prepare(options, datadir)
     packages[i] = pkg
   end
   for _, pkg in ipairs(packages) do
+    pkg.header = read_header(pkg)
+  end
+  for _, pkg in ipairs(packages) do
     pkg.resultdir = resultdir_for(options, pkg, #packages)
   end
   local pol = policy.load(options.policy or M.DEFAULT_POLICY, datadir .. "/policies")
   return {
     version = require("bs").version,
     datadir = datadir,
+    cachedir = M.cachedir(),
     recipe_file = recipe_file,
     recipe_name = recipe_name,
     policy = pol,

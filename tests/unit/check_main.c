@@ -46,11 +46,13 @@ int main(void)
 	srunner_add_suite(sr, bindings_suite());
 	srunner_add_suite(sr, policy_suite());
 	srunner_add_suite(sr, driver_suite());
+	srunner_add_suite(sr, results_suite());
 	srunner_add_suite(sr, fs_suite());
 	srunner_add_suite(sr, ctx_suite());
 	srunner_add_suite(sr, repo_suite());
 	srunner_add_suite(sr, mountin_suite());
 	srunner_add_suite(sr, lbs_fs_suite());
+	srunner_add_suite(sr, install_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,9 +1,14 @@
 /* The recipe driver: recipe shape checks, macro order, step running, needs. */
 #include "lstate.h"
+#include "rmtree.h"
 #include "tests.h"
 
+#include <fcntl.h>
 #include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static lua_State *S;
 
@@ -15,7 +20,7 @@ static const char prelude[] =
 	"    options = { with = {}, without = {}, dry_run = false },\n"
 	"    policy = { name = 'p', file = 'p.lua', arch = 'x86_64', dist = '', macros = {}, base = {}, repos = {},\n"
 	"      isolation = { memory = 2^32, pids = 10, disk = 2^33, timeout = 60, network = false, hostname = 'h' } },\n"
-	"    packages = { { path = 'a.src.rpm', file = 'a.src.rpm', stem = 'a', resultdir = 'out' } } }\n"
+	"    packages = { { path = 'a.src.rpm', file = 'a.src.rpm', stem = 'a', resultdir = RESULTDIR } } }\n"
 	"  for k, v in pairs(extra or {}) do j[k] = v end\n"
 	"  return j\n"
 	"end\n"
@@ -25,15 +30,43 @@ static const char prelude[] =
 	"  return s\n"
 	"end\n";
 
+static char tmpdir[64];
+
 static void setup(void)
 {
+	char out[128];
+
+	strcpy(tmpdir, "/tmp/bsrun-driver.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(out, sizeof out, "%s/out", tmpdir);
 	S = bs_lua_new(BS_LUA_SANDBOX, BSRUN_SRCDIR);
 	ck_assert_ptr_nonnull(S);
+	lua_pushstring(S, out);
+	lua_setglobal(S, "RESULTDIR");
 }
 
 static void teardown(void)
 {
 	lua_close(S);
+	bs_remove_tree(AT_FDCWD, tmpdir);
+}
+
+/* The content of a file of the result directory ("" when missing). */
+static const char *result_file(const char *name)
+{
+	static char buf[8192];
+	char path[256];
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof path, "%s/out/%s", tmpdir, name);
+	buf[0] = 0;
+	if ((f = fopen(path, "r"))) {
+		n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+	return buf;
 }
 
 static const char *err_of(const char *body)
@@ -55,6 +88,9 @@ static int true_of(const char *body)
 	lua_pop(S, 1);
 	return r;
 }
+
+#define RESULT_PATH(name) (snprintf(pathbuf, sizeof pathbuf, "%s/out/%s", tmpdir, name), pathbuf)
+static char pathbuf[256];
 
 static const struct {
 	const char *recipe, *err;
@@ -106,7 +142,11 @@ START_TEST(test_runs_steps_in_order)
 			  "  step('a', function(b) seen[#seen + 1] = 'a:' .. b.package.stem end),\n"
 			  "  step('b', function(b) seen[#seen + 1] = 'b:' .. b.resultdir end) } }\n"
 			  "local code = d.run(function() return r end, job())\n"
-			  "return code == 0 and table.concat(seen, ',') == 'a:a,b:out'"));
+			  "return code == 0 and table.concat(seen, ',') == 'a:a,b:' .. RESULTDIR"));
+	/* the result directory is in place with the state of each phase */
+	ck_assert_msg(strstr(result_file("results.json"), "\"status\": \"ok\""), "%s", result_file("results.json"));
+	ck_assert_msg(strstr(result_file("state.log"), "done b"), "%s", result_file("state.log"));
+	ck_assert_int_eq(access(RESULT_PATH("build.log"), F_OK), 0);
 }
 END_TEST
 
@@ -117,9 +157,14 @@ START_TEST(test_failure_runs_always_steps)
 			  "  step('a', function() e.raise(e.BUILD, 'compile failed') end),\n"
 			  "  step('b', function() seen[#seen + 1] = 'b' end),\n"
 			  "  step('c', function() seen[#seen + 1] = 'c' end, { always = true }) } }\n"
-			  "local ok, err = pcall(d.run, function() return r end, job())\n"
-			  "return not ok and e.is(err) and err.exit == e.BUILD and err.message == 'compile failed'\n"
-			  "  and table.concat(seen, ',') == 'c'"));
+			  "local code = d.run(function() return r end, job())\n"
+			  "return code == e.BUILD and table.concat(seen, ',') == 'c'"));
+	/* the failure is recorded: phase, message, exit code; every log written */
+	ck_assert_msg(strstr(result_file("results.json"), "\"failed_phase\": \"a\""), "%s", result_file("results.json"));
+	ck_assert(strstr(result_file("results.json"), "\"message\": \"compile failed\""));
+	ck_assert(strstr(result_file("results.json"), "\"exit_code\": 1"));
+	ck_assert(strstr(result_file("state.log"), "FAILED a"));
+	ck_assert(strstr(result_file("state.log"), "done c"));
 }
 END_TEST
 

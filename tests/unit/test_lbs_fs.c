@@ -209,6 +209,12 @@ START_TEST(test_copy_out)
 			   "assert(m:find('symbolic link', 1, true), m)\n"
 			   "local n, m2, e2 = bs.fs.copy_out(R, '/nope', BASE .. '/out/z')\n"
 			   "assert(n == nil and e2 == 2, m2)\n"
+			   /* bs.results: the same copy into the staged result directory, flattened */
+			   "local res = assert(bs.results.begin(BASE .. '/final'))\n"
+			   "local rr = assert(res:copy_out(R, '/res', { max_file = 100 }))\n"
+			   "assert(#rr.files == 2 and rr.files[1].file and #rr.warnings >= 4)\n"
+			   "assert(res:commit() == BASE .. '/final')\n"
+			   "assert(io.open(BASE .. '/final/b.rpm'):read('a') == 'bb')\n"
 			   "local f = io.open(CANARY .. '/secret'):read('a')\n"
 			   "assert(bs.fs.remove_tree(R))\n"
 			   "return f == 'HOST-SECRET'"));

@@ -15,11 +15,13 @@ Suite *sandbox_suite(void);
 Suite *bindings_suite(void);
 Suite *policy_suite(void);
 Suite *driver_suite(void);
+Suite *results_suite(void);
 Suite *fs_suite(void);
 Suite *ctx_suite(void);
 Suite *repo_suite(void);
 Suite *mountin_suite(void);
 Suite *lbs_fs_suite(void);
+Suite *install_suite(void);
 
 /* The bs.rpm tests, added to the repo suite's test case (it builds the fixtures). */
 void repo_lua_tests(TCase *tc);
