@@ -114,6 +114,17 @@ void bs_guard_from_job(lua_State *L)
 	}
 	lua_pop(L, 1);
 	lua_setfield(L, -2, "resultdirs");
+	lua_newtable(L);
+	if (lua_getfield(L, job, "cachedir") == LUA_TSTRING) {
+		char norm[4096];
+
+		if (bs_guard_normpath(lua_tostring(L, -1), norm, sizeof norm) == 0) {
+			lua_pushstring(L, norm);
+			lua_rawseti(L, -3, 1);
+		}
+	}
+	lua_pop(L, 1);
+	lua_setfield(L, -2, "cachedirs");
 	bs_guard_set(L);
 	lua_settop(L, job - 1);
 }
@@ -429,9 +440,10 @@ void bs_guard_ctx_check(lua_State *L, struct bs_ctx_opts *o)
 	}
 }
 
-/* ---- copy_out destinations ---- */
+/* ---- host directories: result and cache directories ---- */
 
-void bs_guard_dest(lua_State *L, const char *where, const char *dest)
+/* Raises exit 2 unless path is at or below one of the guard's `key` paths. */
+static void guard_under(lua_State *L, const char *what, const char *path, const char *key, const char *desc)
 {
 	char d[4096];
 	int top = lua_gettop(L), ok = 0;
@@ -440,7 +452,7 @@ void bs_guard_dest(lua_State *L, const char *where, const char *dest)
 		lua_settop(L, top);
 		return;
 	}
-	if (bs_guard_normpath(dest, d, sizeof d) == 0 && lua_getfield(L, -1, "resultdirs") == LUA_TTABLE) {
+	if (bs_guard_normpath(path, d, sizeof d) == 0 && lua_getfield(L, -1, key) == LUA_TTABLE) {
 		for (lua_Integer i = 1; !ok && lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
 			const char *r = lua_tostring(L, -1);
 			size_t n = strlen(r);
@@ -451,5 +463,15 @@ void bs_guard_dest(lua_State *L, const char *where, const char *dest)
 	}
 	lua_settop(L, top);
 	if (!ok)
-		bs_lua_raise(L, BS_EXIT_USAGE, "%s: %s is not the job's result directory", where, dest);
+		bs_lua_raise(L, BS_EXIT_USAGE, "%s: %s is not %s", what, path, desc);
+}
+
+void bs_guard_dest(lua_State *L, const char *what, const char *dest)
+{
+	guard_under(L, what, dest, "resultdirs", "the job's result directory");
+}
+
+void bs_guard_cachedir(lua_State *L, const char *what, const char *dir)
+{
+	guard_under(L, what, dir, "cachedirs", "in the job's cache directory");
 }

@@ -2,8 +2,8 @@
  *
  * Before a recipe runs, the trusted side (src/lrun.c) stores in the sandbox
  * state's registry what the policy allows: its isolation table (limits,
- * network, caps, seccomp, mounts, uid pool), its results limits and the job's
- * result directories. The bs bindings then refuse anything beyond it with a
+ * network, caps, seccomp, mounts, uid pool), its results limits, the job's
+ * result directories and its cache directory. The bs bindings then refuse anything beyond it with a
  * bsrun error (exit 2). A state without a guard (bsrun's own trusted Lua, the
  * unit tests) allows everything. */
 #ifndef BSRUN_LBS_GUARD_H
@@ -14,10 +14,12 @@
 #include <lua.h>
 
 /* Pops the job table (a private copy: {policy = {isolation =, results =},
- * packages = {{resultdir =}, ...}}) and stores the guard made from it. */
+ * packages = {{resultdir =}, ...}, cachedir =}) and stores the guard made
+ * from it. */
 void bs_guard_from_job(lua_State *L);
 
-/* Pops a guard table {isolation =, results =, resultdirs = {abs paths}} and
+/* Pops a guard table {isolation =, results =, resultdirs = {abs paths},
+ * cachedirs = {abs paths}} and
  * stores it (tests use this directly). */
 void bs_guard_set(lua_State *L);
 
@@ -52,6 +54,10 @@ void bs_guard_ctx_check(lua_State *L, struct bs_ctx_opts *o);
 /* Raises exit 2 unless the host path dest is a result directory of the job
  * or below one (no guard: anything). */
 void bs_guard_dest(lua_State *L, const char *where, const char *dest);
+
+/* Raises exit 2 unless the host directory dir is the job's cache directory
+ * (job.cachedir) or below it (no guard: anything). For bs.rpm's cachedir=. */
+void bs_guard_cachedir(lua_State *L, const char *where, const char *dir);
 
 /* Lexically normalised absolute path: "//" and "/." collapsed, no trailing
  * "/"; relative paths are taken from the cwd. Returns 0, or -EINVAL for a ".."

@@ -332,7 +332,7 @@ static void guard(const char *iso)
 
 	snprintf(code, sizeof code,
 		 "return { isolation = %s, results = { max_file = 1000, max_total = 10000, max_files = 10, max_depth = 4 },"
-		 " resultdirs = { BASE .. '/results' } }", iso);
+		 " resultdirs = { BASE .. '/results' }, cachedirs = { BASE .. '/cache' } }", iso);
 	run_lua(L, code);
 	bs_guard_set(L);
 }
@@ -382,6 +382,9 @@ START_TEST(test_guard_refusals)
 			   "no('makes roots only in', bs.fs.mkroot, BASE)\n"
 			   "no('removes only roots', bs.fs.remove_tree, BASE .. '/canary')\n"
 			   "no('names roots by the objects', bs.fs.read, '/', 'etc/passwd')\n"
+			   "no('/etc is not in the job\\'s cache directory', bs.rpm.repos, {}, { cachedir = '/etc' })\n"
+			   "no('is not in the job\\'s cache directory', bs.rpm.repos, {}, { cachedir = BASE .. '/cache/../x' })\n"
+			   "assert(bs.rpm.repos({}, { cachedir = BASE .. '/cache/repos', offline = true }))\n"
 			   "return io == nil"));
 	ck_assert_int_eq(access(BSRUN_SRCDIR, F_OK), 0);
 	{
