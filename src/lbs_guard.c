@@ -421,14 +421,14 @@ void bs_guard_ctx_check(lua_State *L, struct bs_ctx_opts *o)
 		}
 	}
 	lua_settop(L, top);
-	if (giso(L, "uid_pool") == LUA_TTABLE && o->uid_first) {
+	if (giso(L, "uid_pool") == LUA_TTABLE) {
 		lua_Integer f, c;
 
 		lua_getfield(L, -1, "first");
 		lua_getfield(L, -2, "count");
 		f = lua_tointeger(L, -2);
 		c = lua_tointeger(L, -1);
-		if ((lua_Integer)o->uid_first < f ||
+		if (!o->uid_first || (lua_Integer)o->uid_first < f ||
 		    (lua_Integer)o->uid_first + (lua_Integer)(o->uid_count ? o->uid_count : 65536) > f + c)
 			bs_lua_raise(L, BS_EXIT_USAGE, "%s: the id range is outside the policy's isolation.uid_pool", where);
 	}

@@ -339,6 +339,7 @@ static void guard(const char *iso)
 
 static const char iso_small[] =
 	"{ memory = 1 << 30, pids = 100, timeout = 60, network = false, caps = { 'CHOWN' },"
+	"  uid_pool = { first = 300000000, count = 65536 * 64 },"
 	"  seccomp = { allow = {}, deny = { 'ptrace' } },"
 	"  mounts = { { source = '/usr', target = '/usr', ro = true, nosuid = true, nodev = true, noexec = false, recursive = true },"
 	"             { source = BASE .. '/canary', target = '/repo', ro = true, nosuid = true, nodev = true, noexec = false, recursive = false } } }";
@@ -363,6 +364,8 @@ START_TEST(test_guard_refusals)
 			   "no('does not allow a recursive mount', c, { root = ROOT, binds = { { BASE .. '/canary', '/repo', recursive = true } } })\n"
 			   "no('without \"..\"', c, { root = ROOT, binds = { { BASE .. '/canary/../canary', '/repo' } } })\n"
 			   "no('must be a root from bs.fs.mkroot', c, { root = '/etc' })\n"
+			   "no('outside the policy\\'s isolation.uid_pool', c, { root = ROOT, uid_first = 0 })\n"
+			   "no('outside the policy\\'s isolation.uid_pool', c, { root = ROOT, uid_first = 300000000 + 65536 * 64 - 1, uid_count = 65536 })\n"
 			   "no('must be a root from bs.fs.mkroot', c, { root = ROOT.path .. '/' })\n"
 			   "no(\"'memory' 2147483648 exceeds\", c, { root = ROOT.path, memory = '2G' })\n"
 			   "return true"));
