@@ -27,9 +27,16 @@ int bs_cinit_recv(int fd, struct bs_cinit_msg *m, int timeout_ms);
 /* Runs as PID 1 of a context until bsrun closes ctlfd or the timeout
  * (seconds, 0 = none) passes: reaps every child, forwards SIGTERM, SIGINT,
  * SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to every process of the context,
- * kills them all on 'K' and before leaving. Exits 0, or
- * BS_CINIT_EXIT_TIMEOUT when the time ran out; never returns. */
-_Noreturn void bs_cinit_run(int ctlfd, unsigned timeout_s);
+ * kills them all on 'K' and before leaving. With listenfd >= 0 (a listening
+ * SOCK_SEQPACKET socket only the context's owner can reach), it answers each
+ * connection with one message carrying its namespaces nstypes (CLONE_NEW*)
+ * as SCM_RIGHTS fds, the user namespace first (see bs_cinit_get_ns). Exits
+ * 0, or BS_CINIT_EXIT_TIMEOUT when the time ran out; never returns. */
+_Noreturn void bs_cinit_run(int ctlfd, unsigned timeout_s, int listenfd, int nstypes);
+
+/* Connects to an init's namespace socket at path and receives its namespace
+ * fds (O_CLOEXEC) into fds[0..max), user first; returns how many, or -errno. */
+int bs_cinit_get_ns(const char *path, int *fds, int max);
 
 /* Kills every process of the caller's PID namespace except the caller (which
  * must be its init) and reaps them. Returns how many were reaped, or -EBUSY

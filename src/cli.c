@@ -34,7 +34,7 @@ static const struct poptOption options[] = {
 static const char help_text[] =
 	"Usage: bsrun [OPTIONS] RECIPE PKG.src.rpm...\n"
 	"       bsrun policy check|show [POLICY...]\n"
-	"       bsrun ctx list|exec|kill ...      (reserved: isolation contexts)\n"
+	"       bsrun ctx list | exec ID -- CMD... | kill ID\n"
 	"       bsrun cache list|verify|prune ... (reserved: base image cache)\n"
 	"\n"
 	"Rebuild untrusted RPM source packages in sealed, fresh build contexts.\n"
@@ -59,6 +59,13 @@ static const char help_text[] =
 	"Policy commands:\n"
 	"  bsrun policy check [POLICY...]   validate policies (default: all shipped ones)\n"
 	"  bsrun policy show POLICY         print the merged, normalized policy\n"
+	"\n"
+	"Context commands (live build contexts, see bsrun(1)):\n"
+	"  bsrun ctx list                   ID, owner, uptime, processes, memory, root, command\n"
+	"  bsrun ctx exec ID -- CMD [ARG...] run CMD as root inside context ID (stdio passed\n"
+	"                                   through; exits with CMD's status)\n"
+	"  bsrun ctx kill ID                end context ID and every process in it\n"
+	"  Only a context's owner or root may exec into or kill it (else exit 2).\n"
 	"\n"
 	"Exit codes:\n"
 	"  0  success\n"
@@ -309,7 +316,7 @@ static int take_args(struct bs_opts *o, poptContext pc, char *err, size_t errlen
 			return fail(err, errlen, "out of memory");
 	if (o->cmd == BS_CMD_BUILD && o->args.n == 0)
 		return fail(err, errlen, "missing PKG.src.rpm after recipe '%s' (see bsrun --help)", o->recipe);
-	for (size_t i = 0; i < o->args.n; i++) {
+	for (size_t i = 0; i < o->args.n && o->cmd != BS_CMD_CTX; i++) {
 		if (!*o->args.v[i])
 			return fail(err, errlen, "an empty argument is not a file name");
 		if (has_control(o->args.v[i]))

@@ -10,7 +10,7 @@ enum bs_cmd {
 	BS_CMD_HELP,    /* --help */
 	BS_CMD_VERSION, /* --version */
 	BS_CMD_POLICY,  /* bsrun policy check|show ... */
-	BS_CMD_CTX,     /* bsrun ctx ... (reserved) */
+	BS_CMD_CTX,     /* bsrun ctx list|exec|kill ... */
 	BS_CMD_CACHE,   /* bsrun cache ... (reserved) */
 };
 

@@ -3,9 +3,11 @@
 #include "bserr.h"
 #include "caps.h"
 #include "cinit.h"
+#include "ctxreg.h"
 #include "reslimits.h"
 #include "ns.h"
 #include "scfilter.h"
+#include "subid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,9 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,7 +41,12 @@ struct bs_ctx {
 	int init_status;  /* wait status of init once reaped, else -1 */
 	int nstypes;      /* namespaces to enter */
 	int single_id_map;
+	int attached;     /* another process's context (bs_ctx_attach) */
+	char *desc;       /* registry text without the command line */
 	unsigned hit;     /* BS_LIMIT_* seen so far */
+	unsigned unenforced; /* BS_LIMIT_* asked for but not enforced (rootless) */
+	int nsfd[8];      /* rootless: the init's namespaces, user first; -1 ends */
+	char *sockpath;   /* rootless: the init's namespace socket (we created it) */
 	uint64_t caps, nofile, fsize;
 	struct bs_idrange ids;
 	struct bs_cgroup *cg;
@@ -100,6 +109,11 @@ void bs_ctx_idrange(const struct bs_ctx *c, uint32_t *first, uint32_t *count)
 {
 	*first = c->ids.first;
 	*count = c->single_id_map ? 1 : c->ids.count;
+}
+
+unsigned bs_ctx_unenforced(const struct bs_ctx *c)
+{
+	return c->unenforced;
 }
 
 const char *bs_ctx_cgroup(const struct bs_ctx *c, const char *controller)
@@ -278,6 +292,8 @@ struct init_args {
 	const struct bs_ctx_opts *o;
 	struct bs_ctx *c;
 	int ctl, parentfd;
+	int cgroupns_done; /* cloned into its cgroup namespace already (no cgroup to join) */
+	int lfd;           /* rootless: the namespace socket (bs_cinit_run), else -1 */
 };
 
 static int init_setup(struct init_args *a, char *err, size_t errlen)
@@ -288,12 +304,12 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 	const char *domain = o->domainname ? o->domainname : "(none)";
 	int ret;
 
-	if ((ret = set_ids(0, 0, o->single_id_map, ERR)) < 0)
+	if ((ret = set_ids(0, 0, a->c->single_id_map, ERR)) < 0)
 		return ret;
 	if ((ret = not_dumpable(ERR)) < 0 || (ret = die_with_parent(a->parentfd, ERR)) < 0)
 		return ret;
 	/* the cgroup namespace starts here, now that bsrun moved us into our cgroup */
-	if (unshare(CLONE_NEWCGROUP) < 0)
+	if (!a->cgroupns_done && unshare(CLONE_NEWCGROUP) < 0)
 		return bs_fail(ERR, errno, "unshare(CLONE_NEWCGROUP)");
 	if (sethostname(host, strlen(host)) < 0)
 		return bs_fail(ERR, errno, "sethostname %s", host);
@@ -305,7 +321,7 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 		rf.flags |= BS_ROOTFS_PROC_SUBSET;
 	if (o->flags & BS_CTX_ROOT_RO)
 		rf.flags |= BS_ROOTFS_ROOT_RO;
-	if (!o->single_id_map)
+	if (!a->c->single_id_map)
 		rf.flags |= BS_ROOTFS_DEVPTS_GID5;
 	if ((ret = bs_rootfs_setup(&rf, ERR)) < 0)
 		return ret;
@@ -325,7 +341,7 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 
 static _Noreturn void init_main(struct init_args *a)
 {
-	int keep[] = { 2, a->ctl, a->parentfd, a->c->ids.lockfd };
+	int keep[] = { 2, a->ctl, a->parentfd, a->c->ids.lockfd, a->lfd };
 	struct bs_cinit_msg m;
 	char err[sizeof m.text];
 	int nullfd, ret;
@@ -347,7 +363,7 @@ static _Noreturn void init_main(struct init_args *a)
 	close(a->parentfd);
 	if (bs_cinit_send(a->ctl, 'R', 0, NULL) < 0)
 		_exit(1);
-	bs_cinit_run(a->ctl, a->o->timeout_s);
+	bs_cinit_run(a->ctl, a->o->timeout_s, a->lfd, a->c->nstypes);
 }
 
 /* ---- create ---- */
@@ -365,16 +381,13 @@ static int validate(const struct bs_ctx_opts *o, char *err, size_t errlen)
 		return bs_failx(ERR, EINVAL, "cpu weight %u is not in 1..10000", o->cpu_weight);
 	if (o->flags & ~(unsigned)(BS_CTX_PROC_SUBSET | BS_CTX_ROOT_RO | BS_CTX_OWN_ROOT))
 		return bs_failx(ERR, EINVAL, "unknown context flags 0x%x", o->flags);
-	if (geteuid() != 0)
-		return bs_failx(ERR, EPERM,
-				"contexts need root for now: rootless contexts (newuidmap with /etc/subuid ranges) are not implemented yet");
 	return 0;
 }
 
 /* BS_CTX_OWN_ROOT: the mount points, then the root directory itself to
  * root inside. The root is opened without following a symlink; entries are
  * made and checked relative to that fd. */
-static int own_root(const char *root, uint32_t id, char *err, size_t errlen)
+static int own_root(const char *root, uint32_t uid, uint32_t gid, char *err, size_t errlen)
 {
 	static const char *const dirs[] = { "proc", "dev", "tmp" };
 	int fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), ret = 0;
@@ -388,30 +401,206 @@ static int own_root(const char *root, uint32_t id, char *err, size_t errlen)
 		else if (fstatat(fd, dirs[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 			ret = bs_failx(ERR, ENOTDIR, "root %s: %s is not a directory", root, dirs[i]);
 	}
-	if (!ret && fchown(fd, id, id) < 0)
-		ret = bs_fail(ERR, errno, "root %s: chown to %u", root, (unsigned)id);
+	if (!ret && fchown(fd, uid, gid) < 0)
+		ret = bs_fail(ERR, errno, "root %s: chown to %u", root, (unsigned)uid);
 	close(fd);
 	return ret;
 }
 
+/* The registry entry: what `bsrun ctx` lists and needs to enter the context. */
 static void describe(struct bs_ctx *c, const struct bs_ctx_opts *o)
 {
-	char text[4400];
+	struct bs_ctxreg_entry e;
+	char *text;
 
-	snprintf(text, sizeof text, "id=%u\nowner=%u\npid=%d\nroot=%s\nstart=%lld\nuids=%u:%u\n", c->id,
-		 (unsigned)getuid(), (int)c->pid, o->root, (long long)time(NULL), (unsigned)c->ids.first,
-		 c->single_id_map ? 1u : (unsigned)c->ids.count);
+	memset(&e, 0, sizeof e);
+	e.ref.id = c->id;
+	e.ref.pid = c->pid;
+	if (bs_proc_starttime(c->pid, &e.ref.pid_start) < 0)
+		return; /* no entry: not listed, not enterable from outside */
+	e.ref.nstypes = c->nstypes;
+	e.ref.single_id_map = c->single_id_map;
+	e.ref.caps = c->caps;
+	e.ref.nofile = c->nofile;
+	e.ref.fsize = c->fsize;
+	e.ref.syscalls_allow = (char *const *)o->syscalls_allow;
+	e.ref.syscalls_deny = (char *const *)o->syscalls_deny;
+	e.ref.env = c->env;
+	e.ref.cgroup_parent = c->cg ? (o->cgroup_parent ? o->cgroup_parent : "bsrun") : NULL;
+	e.ref.uid_first = c->ids.first;
+	e.ref.uid_count = c->single_id_map ? 1u : c->ids.count;
+	e.ref.ns_socket = c->sockpath;
+	e.owner = getuid();
+	e.start = (int64_t)time(NULL);
+	e.root = (char *)o->root;
+	e.hostname = (char *)(o->hostname ? o->hostname : "bsrun");
+	text = bs_ctxreg_format(&e);
+	if (!text)
+		return;
+	free(c->desc);
+	c->desc = text;
 	bs_ns_range_describe(&c->ids, text);
+}
+
+/* Records argv as the context's current command in its registry entry. */
+static void describe_cmd(struct bs_ctx *c, char *const argv[])
+{
+	char cmd[256], *text;
+	size_t len = 0;
+
+	if (!c->desc)
+		return;
+	for (size_t i = 0; argv[i] && len < sizeof cmd - 1; i++) {
+		if (i)
+			cmd[len++] = ' ';
+		for (const char *p = argv[i]; *p && len < sizeof cmd - 1; p++)
+			cmd[len++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+	}
+	cmd[len] = '\0';
+	if (asprintf(&text, "%scmd=%s\n", c->desc, cmd) < 0)
+		return;
+	bs_ns_range_describe(&c->ids, text);
+	free(text);
+}
+
+enum { MAP_DIRECT, MAP_SUBID };
+
+/* Opens the new init's namespace files (/proc/PID/ns/...), the user namespace first. */
+static int open_namespaces(struct bs_ctx *c, char *err, size_t errlen)
+{
+	static const struct { int type; const char *name; } ns[] = {
+		{ CLONE_NEWUSER, "user" }, { CLONE_NEWNS, "mnt" }, { CLONE_NEWPID, "pid" },
+		{ CLONE_NEWUTS, "uts" },   { CLONE_NEWIPC, "ipc" }, { CLONE_NEWNET, "net" },
+		{ CLONE_NEWCGROUP, "cgroup" },
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
+		char path[64];
+		int fd;
+
+		if (!(c->nstypes & ns[i].type))
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)c->pid, ns[i].name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return bs_fail(ERR, errno, "open %s", path);
+		c->nsfd[n++] = fd;
+	}
+	return 0;
+}
+
+/* Rootless: the socket RUNDIR/ctx/ID.sock on which the init hands its
+ * namespaces to `bsrun ctx exec` (the directory is the caller's, 0700);
+ * returns the listening fd. */
+static int ns_socket(struct bs_ctx *c, const char *rundir, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (asprintf(&c->sockpath, "%s/ctx/%u.sock", rundir, c->id) < 0) {
+		c->sockpath = NULL;
+		return bs_fail(ERR, ENOMEM, "socket path");
+	}
+	if (strlen(c->sockpath) >= sizeof sa.sun_path) {
+		free(c->sockpath);
+		c->sockpath = NULL;
+		return bs_failx(ERR, ENAMETOOLONG, "run directory %s: too long for a socket path", rundir);
+	}
+	memcpy(sa.sun_path, c->sockpath, strlen(c->sockpath));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return bs_fail(ERR, errno, "socket");
+	unlink(c->sockpath); /* a dead context's: we hold the slot */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 8) < 0) {
+		int e = errno;
+
+		close(fd);
+		free(c->sockpath);
+		c->sockpath = NULL;
+		return bs_fail(ERR, e, "socket %s/ctx/%u.sock", rundir, c->id);
+	}
+	return fd;
+}
+
+/* Enters the context's namespaces: through the opened namespace files when
+ * there are (rootless), else all at once through the init's pidfd. */
+static int enter_namespaces(struct bs_ctx *c)
+{
+	if (c->nsfd[0] < 0)
+		return bs_ns_enter(c->pidfd, c->nstypes);
+	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd && c->nsfd[i] >= 0; i++)
+		if (setns(c->nsfd[i], 0) < 0)
+			return -errno;
+	return 0;
+}
+
+/* The context's host ids: a pool slot as root; rootless, a slot of the
+ * caller's subordinate ranges (mapped by newuidmap), or, only when a
+ * single-id map is allowed and there are none, the caller's own ids. */
+static int alloc_ids(struct bs_ctx *c, const struct bs_ctx_opts *o, const char *rundir, int *mapping, char *err,
+		     size_t errlen)
+{
+	struct bs_subid sub;
+	char why[700];
+	int ret;
+
+	*mapping = MAP_DIRECT;
+	if (geteuid() == 0)
+		return bs_ns_alloc_range(rundir, o->uid_first ? o->uid_first : BS_NS_POOL_FIRST,
+					 o->uid_count ? o->uid_count : BS_NS_POOL_COUNT, BS_NS_RANGE, &c->ids, ERR);
+	ret = bs_subid_find(&sub, why, sizeof why);
+	if (ret == 0) {
+		*mapping = MAP_SUBID;
+		return bs_ns_alloc_sub(rundir, sub.ufirst, sub.ucount, sub.gfirst, sub.gcount, &c->ids, ERR);
+	}
+	if (!o->single_id_map)
+		return bs_failx(ERR, -ret, "%s", why);
+	c->single_id_map = 1;
+	return bs_ns_alloc_self(rundir, &c->ids, ERR);
+}
+
+/* The context's cgroup with the limits. Rootless on a host where the user
+ * cannot create one (cgroup v1, or v2 without delegation): fine when no limit
+ * is asked for; with limits only when allow_unenforced_limits says so. */
+static int make_cgroup(struct bs_ctx *c, const struct bs_ctx_opts *o, char *err, size_t errlen)
+{
+	struct bs_limits lim = { .memory = o->memory, .pids = o->pids, .cpu_weight = o->cpu_weight };
+	unsigned want = (o->memory ? BS_LIMIT_MEMORY : 0) | (o->pids ? BS_LIMIT_PIDS : 0);
+	char name[32], why[512] = "";
+	int ret;
+
+	snprintf(name, sizeof name, "ctx-%u", c->id);
+	ret = bs_cgroup_create(o->cgroup_parent ? o->cgroup_parent : "bsrun", name, &lim, &c->cg, why, sizeof why);
+	if (ret == 0)
+		return 0;
+	if (ret == -EOPNOTSUPP && !want && !o->cpu_weight)
+		return 0; /* no cgroup and none needed: the PID namespace still kills all */
+	if (geteuid() == 0 || (ret != -EACCES && ret != -EPERM && ret != -EROFS && ret != -EOPNOTSUPP))
+		return bs_failx(ERR, -ret, "%s", why);
+	if (!want && !o->cpu_weight)
+		return 0;
+	if (o->allow_unenforced_limits) {
+		c->unenforced = want;
+		return 0;
+	}
+	return bs_failx(ERR, EPERM,
+			"the %s%s%s limit%s cannot be enforced: an ordinary user cannot create cgroups here (%s); "
+			"run as root, set the limits to 0, or allow unenforced limits",
+			o->memory ? "memory" : "", o->memory && (o->pids || o->cpu_weight) ? "/" : "",
+			o->pids ? (o->cpu_weight ? "pids/cpu" : "pids") : (o->cpu_weight ? "cpu" : ""),
+			(o->memory != 0) + (o->pids != 0) + (o->cpu_weight != 0) > 1 ? "s" : "", why);
 }
 
 int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, size_t errlen)
 {
 	struct bs_rootfs rf = { .root = o->root, .binds = o->binds, .nbinds = o->nbinds };
-	struct bs_limits lim = { .memory = o->memory, .pids = o->pids, .cpu_weight = o->cpu_weight };
 	struct bs_cinit_msg m;
 	struct bs_ctx *c;
-	int sv[2] = { -1, -1 }, parentfd = -1, ret;
+	int sv[2] = { -1, -1 }, parentfd = -1, lfd = -1, ret;
 	uint64_t flags;
+	char rundir[4200];
+	int mapping = MAP_DIRECT;
 
 	*out = NULL;
 	if ((ret = validate(o, ERR)) < 0 || (ret = bs_rootfs_check(&rf, ERR)) < 0)
@@ -422,6 +611,8 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	c->pidfd = c->ctl = -1;
 	c->init_status = -1;
 	c->ids.lockfd = -1;
+	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd; i++)
+		c->nsfd[i] = -1;
 	c->caps = o->caps;
 	c->nofile = o->nofile;
 	c->fsize = o->fsize;
@@ -435,21 +626,18 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	}
 	if ((ret = bs_seccomp_build(o->syscalls_allow, o->syscalls_deny, &c->filter, ERR)) < 0)
 		goto fail;
-	if ((ret = bs_ns_alloc_range(o->rundir ? o->rundir : BS_NS_RUNDIR, o->uid_first ? o->uid_first : BS_NS_POOL_FIRST,
-				     o->uid_count ? o->uid_count : BS_NS_POOL_COUNT, BS_NS_RANGE, &c->ids, ERR)) < 0)
+	if (!o->rundir)
+		bs_ctxreg_rundir(rundir, sizeof rundir);
+	if ((ret = alloc_ids(c, o, o->rundir ? o->rundir : rundir, &mapping, ERR)) < 0)
 		goto fail;
 	c->id = c->ids.slot;
-	if ((o->flags & BS_CTX_OWN_ROOT) && (ret = own_root(o->root, c->ids.first, ERR)) < 0)
+	if ((o->flags & BS_CTX_OWN_ROOT) && (ret = own_root(o->root, c->ids.first, c->ids.gfirst, ERR)) < 0)
 		goto fail;
-	{
-		char name[32];
-
-		snprintf(name, sizeof name, "ctx-%u", c->id);
-		ret = bs_cgroup_create(o->cgroup_parent ? o->cgroup_parent : "bsrun", name, &lim, &c->cg, ERR);
-		if (ret == -EOPNOTSUPP && !o->memory && !o->pids && !o->cpu_weight)
-			ret = 0; /* no cgroup and none needed: the PID namespace still kills all */
-		if (ret < 0)
-			goto fail;
+	if ((ret = make_cgroup(c, o, ERR)) < 0)
+		goto fail;
+	if (geteuid() != 0 && (lfd = ns_socket(c, o->rundir ? o->rundir : rundir, ERR)) < 0) {
+		ret = lfd;
+		goto fail;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = bs_fail(ERR, errno, "socketpair");
@@ -461,6 +649,9 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	}
 	flags = CLONE_PIDFD | (uint64_t)(c->nstypes & ~CLONE_NEWCGROUP);
+	/* no cgroup to move init into: its cgroup namespace can start now */
+	if (!c->cg)
+		flags |= CLONE_NEWCGROUP;
 	c->pid = clone3_(flags, &c->pidfd);
 	if (c->pid < 0) {
 		c->pid = 0;
@@ -468,7 +659,8 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	}
 	if (c->pid == 0) {
-		struct init_args a = { .o = o, .c = c, .ctl = sv[1], .parentfd = parentfd };
+		struct init_args a = { .o = o, .c = c, .ctl = sv[1], .parentfd = parentfd, .cgroupns_done = !c->cg,
+				       .lfd = lfd };
 
 		close(sv[0]);
 		init_main(&a);
@@ -477,9 +669,22 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	sv[1] = -1;
 	close(parentfd);
 	parentfd = -1;
+	if (lfd >= 0)
+		close(lfd);
+	lfd = -1;
 	c->ctl = sv[0];
 	sv[0] = -1;
-	if ((ret = bs_ns_write_maps(c->pid, &c->ids, o->single_id_map, ERR)) < 0)
+	/* rootless: the init will not be dumpable, and its memory belongs to the
+	 * host's user namespace, so a setns through its pidfd (a ptrace check)
+	 * would fail later; its namespaces are opened now, while it still runs
+	 * as the caller and is dumpable */
+	if (geteuid() != 0 && (ret = open_namespaces(c, ERR)) < 0)
+		goto fail;
+	if (mapping == MAP_SUBID)
+		ret = bs_subid_write_maps(c->pid, &c->ids, c->single_id_map, ERR);
+	else
+		ret = bs_ns_write_maps(c->pid, &c->ids, c->single_id_map, ERR);
+	if (ret < 0)
 		goto fail;
 	if (c->cg && (ret = bs_cgroup_attach(c->cg, c->pid, ERR)) < 0)
 		goto fail;
@@ -505,12 +710,92 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	*out = c;
 	return 0;
 fail:
+	if (lfd >= 0)
+		close(lfd);
 	if (sv[0] >= 0)
 		close(sv[0]);
 	if (sv[1] >= 0)
 		close(sv[1]);
 	if (parentfd >= 0)
 		close(parentfd);
+	bs_ctx_free(c);
+	return ret;
+}
+
+int bs_ctx_attach(const struct bs_ctx_ref *ref, struct bs_ctx **out, char *err, size_t errlen)
+{
+	struct pollfd p;
+	struct bs_ctx *c;
+	uint64_t start;
+	int ret;
+
+	*out = NULL;
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return bs_fail(ERR, ENOMEM, "context");
+	c->pidfd = c->ctl = -1;
+	c->init_status = -1;
+	c->ids.lockfd = -1;
+	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd; i++)
+		c->nsfd[i] = -1;
+	c->attached = 1;
+	c->id = ref->id;
+	c->caps = ref->caps;
+	c->nofile = ref->nofile;
+	c->fsize = ref->fsize;
+	c->single_id_map = ref->single_id_map;
+	c->ids.first = ref->uid_first;
+	c->ids.count = ref->uid_count;
+	c->nstypes = ref->nstypes & (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+				     CLONE_NEWCGROUP | CLONE_NEWNET);
+	if (!(c->nstypes & CLONE_NEWUSER) || !(c->nstypes & CLONE_NEWPID) || !(c->nstypes & CLONE_NEWNS)) {
+		ret = bs_failx(ERR, EINVAL, "context %u: its registry entry lacks the user, PID or mount namespace",
+			       ref->id);
+		goto fail;
+	}
+	c->env = copy_env(ref->env ? ref->env : default_env);
+	if (!c->env) {
+		ret = bs_fail(ERR, ENOMEM, "context environment");
+		goto fail;
+	}
+	/* the pidfd first, then the start time: while the pidfd's process lives,
+	 * the pid cannot name another one */
+	c->pidfd = (int)syscall(SYS_pidfd_open, ref->pid, 0);
+	if (c->pidfd < 0) {
+		ret = bs_fail(ERR, errno == ESRCH ? ESRCH : errno, "context %u: its init (pid %d)", ref->id,
+			      (int)ref->pid);
+		goto fail;
+	}
+	p = (struct pollfd){ .fd = c->pidfd, .events = POLLIN };
+	if (bs_proc_starttime(ref->pid, &start) < 0 || start != ref->pid_start || poll(&p, 1, 0) != 0) {
+		ret = bs_failx(ERR, ESRCH, "context %u is gone (pid %d is no longer its init)", ref->id, (int)ref->pid);
+		goto fail;
+	}
+	c->pid = ref->pid;
+	if (geteuid() != 0 && ref->ns_socket) {
+		/* rootless: the init hands out its namespaces on its socket */
+		int n = bs_cinit_get_ns(ref->ns_socket, c->nsfd, (int)(sizeof c->nsfd / sizeof *c->nsfd) - 1);
+
+		if (n < 0) {
+			ret = bs_fail(ERR, -n, "context %u: its namespace socket %s", ref->id, ref->ns_socket);
+			goto fail;
+		}
+	}
+	if ((ret = bs_seccomp_build((const char *const *)ref->syscalls_allow,
+				    (const char *const *)ref->syscalls_deny, &c->filter, ERR)) < 0)
+		goto fail;
+	if (ref->cgroup_parent) {
+		char name[32];
+
+		snprintf(name, sizeof name, "ctx-%u", ref->id);
+		if ((ret = bs_cgroup_open(ref->cgroup_parent, name, &c->cg)) < 0) {
+			bs_fail(ERR, -ret, "context %u: cgroup %s/%s", ref->id, ref->cgroup_parent, name);
+			goto fail;
+		}
+	}
+	*out = c;
+	return 0;
+fail:
 	bs_ctx_free(c);
 	return ret;
 }
@@ -611,21 +896,47 @@ static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const s
 		bs_fail(err, sizeof err, -ret, "loading the seccomp filter");
 		goto fail;
 	}
-	environ = eo->env ? (char **)eo->env : c->env;
 	if (eo->fn) {
 		/* setup done: bsrun stops waiting for messages and waits for the end */
+		environ = eo->env ? (char **)eo->env : c->env;
 		close(errfd);
 		_exit(eo->fn(eo->arg) & 0xff);
 	}
-	execvp(argv[0], argv);
+	execvpe(argv[0], argv, eo->env ? (char *const *)eo->env : c->env);
 	ret = bs_fail(err, sizeof err, errno, "exec %s", argv[0]);
 fail:
 	exec_report(errfd, 'E', -ret, 0, err);
 	_exit(127);
 }
 
+/* The command shares the helper's memory until its exec (CLONE_VM): no copy
+ * of page tables, no copy-on-write faults, nothing to tear down at exec.
+ * exec_command runs on its own stack, with system calls and no allocation;
+ * the helper only reports the command's pid and exits meanwhile. Not under
+ * AddressSanitizer, whose instrumentation does not expect a second stack. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SHARED_VM 0
+#else
+#define SHARED_VM 1
+#endif
+#define CMD_STACK (256 * 1024)
+
+struct cmd_args {
+	struct bs_ctx *c;
+	char *const *argv;
+	const struct bs_exec_opts *eo;
+	int errfd, parentfd;
+};
+
+static int command_main(void *p)
+{
+	struct cmd_args *a = p;
+
+	exec_command(a->c, a->argv, a->eo, a->errfd, a->parentfd);
+}
+
 /* The helper: waits for bsrun to put it into the cgroup, enters the
- * context, becomes root inside, forks the command as bsrun's child. */
+ * context, becomes root inside, starts the command as bsrun's child. */
 static _Noreturn void exec_helper(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo, int gofd,
 				  int errfd, int parentfd)
 {
@@ -636,21 +947,41 @@ static _Noreturn void exec_helper(struct bs_ctx *c, char *const argv[], const st
 	if (read(gofd, &go, 1) != 1 || go != 'G')
 		_exit(1);
 	close(gofd);
-	if ((ret = bs_ns_enter(c->pidfd, c->nstypes)) < 0) {
-		bs_fail(err, sizeof err, -ret, "entering the context (setns)");
+	if ((ret = enter_namespaces(c)) < 0) {
+		if (ret == -EPERM && c->attached && geteuid() != 0)
+			bs_failx(err, sizeof err, EPERM,
+				 "a rootless context can only be entered by the bsrun that created it (its init is protected from ptrace, which setns through its pidfd needs)");
+		else
+			bs_fail(err, sizeof err, -ret, "entering the context (setns)");
 		goto fail;
 	}
 	if ((ret = set_ids(0, 0, c->single_id_map, err, sizeof err)) < 0 ||
 	    (ret = not_dumpable(err, sizeof err)) < 0)
 		goto fail;
-	/* CLONE_PARENT: the command becomes bsrun's child, in the context's PID namespace */
-	pid = clone3_(CLONE_PARENT, NULL);
+	/* CLONE_PARENT: the command becomes bsrun's child, in the context's PID
+	 * namespace. This helper is not in that namespace: nothing in the
+	 * context can stop it, and bsrun keeps its timeout over the command. */
+	if (SHARED_VM && !eo->fn) { /* a function (librpm...) gets its own memory and stack */
+		struct cmd_args a = { c, argv, eo, errfd, parentfd };
+		char *stack = mmap(NULL, CMD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+				   -1, 0);
+
+		if (stack == MAP_FAILED) {
+			ret = bs_fail(err, sizeof err, errno, "command stack");
+			goto fail;
+		}
+		/* no CLONE_VFORK: bsrun must learn the pid at once, to kill the
+		 * command on a timeout even when something stops it before exec */
+		pid = clone(command_main, stack + CMD_STACK, CLONE_VM | CLONE_PARENT, &a);
+	} else {
+		pid = clone3_(CLONE_PARENT, NULL);
+		if (pid == 0)
+			exec_command(c, argv, eo, errfd, parentfd);
+	}
 	if (pid < 0) {
-		ret = bs_fail(err, sizeof err, errno, "clone3 into the context");
+		ret = bs_fail(err, sizeof err, errno, "clone into the context");
 		goto fail;
 	}
-	if (pid == 0)
-		exec_command(c, argv, eo, errfd, parentfd);
 	exec_report(errfd, 'P', 0, pid, NULL);
 	_exit(0);
 fail:
@@ -675,6 +1006,18 @@ static void reap_init(struct bs_ctx *c)
 
 	if (c->pidfd < 0 || c->init_status >= 0)
 		return;
+	if (c->attached) {
+		/* not our child: its pidfd turns readable once it (and with it
+		 * every process of its PID namespace) is gone */
+		struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+		c->init_status = SIGKILL;
+		update_hits(c);
+		c->pid = 0;
+		return;
+	}
 	memset(&si, 0, sizeof si);
 	while (waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0 && errno == EINTR)
 		;
@@ -729,6 +1072,7 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 	}
 	if (eo->timeout_s)
 		deadline = now_ms() + (int64_t)eo->timeout_s * 1000;
+	describe_cmd(c, argv);
 	if (pipe2(gop, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		ret = bs_fail(ERR, errno, "pipe");
 		goto out;
@@ -851,7 +1195,8 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 		ret = bs_failx(ERR, EIO, "exec %s: the helper ended without starting it (status 0x%x)", argv[0], st);
 		goto out;
 	}
-	if (bs_ctx_alive(c) && !eo->keep_orphans) {
+	/* an attached context's other processes are its creator's business */
+	if (bs_ctx_alive(c) && !eo->keep_orphans && !c->attached) {
 		struct bs_cinit_msg km;
 		int r = bs_cinit_send(c->ctl, 'K', 0, NULL);
 
@@ -902,7 +1247,7 @@ out:
 
 static int release(struct bs_ctx *c)
 {
-	int ret = 0;
+	int ret = 0, dead = c->init_status >= 0;
 
 	if (c->pidfd >= 0) {
 		close(c->pidfd);
@@ -912,7 +1257,24 @@ static int release(struct bs_ctx *c)
 		close(c->ctl);
 		c->ctl = -1;
 	}
-	if (c->cg) {
+	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd; i++)
+		if (c->nsfd[i] >= 0) {
+			close(c->nsfd[i]);
+			c->nsfd[i] = -1;
+		}
+	if (c->sockpath) {
+		if (!c->attached)
+			unlink(c->sockpath);
+		free(c->sockpath);
+		c->sockpath = NULL;
+	}
+	if (c->cg && c->attached) {
+		/* the creator removes the cgroup; only make sure nothing is left */
+		if (dead)
+			ret = bs_cgroup_kill(c->cg, 2000);
+		bs_cgroup_close(c->cg);
+		c->cg = NULL;
+	} else if (c->cg) {
 		update_hits(c);
 		/* belt and braces: the PID namespace is gone with its init, so the
 		 * cgroup is empty unless something escaped it */
@@ -932,7 +1294,12 @@ int bs_ctx_kill(struct bs_ctx *c)
 	if (c->pidfd >= 0 && c->init_status < 0) {
 		/* SIGKILL to a PID namespace's init kills every process in it;
 		 * init is reaped only once all of them are gone */
-		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+		if (syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0) < 0 && c->attached && errno != ESRCH) {
+			int e = errno;
+
+			release(c); /* not ours, and we may not kill it: do not wait for it */
+			return -e;
+		}
 		reap_init(c);
 	}
 	return release(c);
@@ -951,9 +1318,13 @@ void bs_ctx_free(struct bs_ctx *c)
 {
 	if (!c)
 		return;
-	bs_ctx_kill(c);
+	if (c->attached)
+		release(c); /* not ours to kill */
+	else
+		bs_ctx_kill(c);
 	bs_seccomp_free(c->filter);
 	free_env(c->env);
+	free(c->desc);
 	free(c);
 }
 
@@ -982,8 +1353,9 @@ int bs_ctx_run_in(struct bs_ctx *c, int (*fn)(void *arg, char *err, size_t errle
 		char e[200] = "";
 
 		close(p[0]);
-		close(c->ctl);
-		if ((ret = bs_ns_enter(c->pidfd, c->nstypes)) < 0)
+		if (c->ctl >= 0)
+			close(c->ctl);
+		if ((ret = enter_namespaces(c)) < 0)
 			bs_fail(e, sizeof e, -ret, "entering the context (setns)");
 		else if ((ret = set_ids(0, 0, c->single_id_map, e, sizeof e)) >= 0 &&
 			 (ret = not_dumpable(e, sizeof e)) >= 0)

@@ -9,7 +9,11 @@
  * execs. When a command ends, every other process of the context is killed
  * (unless keep_orphans); when the context is killed, nothing of it remains.
  *
- * Needs root (rootless contexts through newuidmap are not implemented yet),
+ * As root, each context gets its own range from the id pool; as an ordinary
+ * user ("rootless"), a slot of the user's /etc/subuid and /etc/subgid ranges
+ * mapped with newuidmap/newgidmap (root inside is never the user's own uid
+ * unless single_id_map is set and the user has no subordinate ids), and the
+ * registry lives in $XDG_RUNTIME_DIR/bsrun (or /tmp/bsrun-UID). Needs
  * a single-threaded caller while it creates or enters a context, and SIGCHLD
  * not ignored. Every function returns 0 or -errno and writes a one-line
  * message to err (when given) on failure. No function exits the caller. */
@@ -44,7 +48,10 @@ struct bs_ctx_opts {
 	int network_host;                /* share the host's network instead of an empty one with lo */
 	char *const *env;                /* default environment of commands (NULL: PATH and HOME only) */
 	uint32_t uid_first, uid_count;   /* host id pool, 65536 ids per context; 0 = 2^30 + 1024 slots */
-	int single_id_map;               /* map only root inside, to one host id; setgroups denied */
+	int single_id_map;               /* map only root inside, to one host id; setgroups denied.
+					  * Rootless without subordinate ids: that id is the caller's own */
+	int allow_unenforced_limits;     /* rootless: go on without a cgroup when memory/pids/cpu
+					  * limits are set but no cgroup can be created (else EPERM) */
 	const char *const *syscalls_allow; /* extra syscalls allowed (names), NULL-terminated */
 	const char *const *syscalls_deny;  /* extra syscalls refused with EPERM */
 	unsigned flags;                  /* BS_CTX_* */
@@ -81,6 +88,22 @@ enum {
 
 struct bs_ctx;
 
+/* What another process needs to enter a live context it did not create
+ * (read from the context's registry entry, see ctxreg.h). */
+struct bs_ctx_ref {
+	unsigned id;
+	pid_t pid;                       /* init's host pid */
+	uint64_t pid_start;              /* init's start time (/proc/PID/stat field 22) */
+	int nstypes;                     /* CLONE_NEW* namespaces of the context */
+	int single_id_map;
+	uint64_t caps, nofile, fsize;
+	char *const *syscalls_allow, *const *syscalls_deny; /* as created */
+	char *const *env;                /* default environment of commands */
+	const char *cgroup_parent;       /* its cgroup is PARENT/ctx-ID; NULL: none */
+	uint32_t uid_first, uid_count;
+	const char *ns_socket;           /* rootless: where its init hands out its namespaces */
+};
+
 /* Fills *o with the defaults: caps = bs_caps_default(), pids 4096, nofile
  * 65536, everything else 0/NULL. */
 void bs_ctx_opts_init(struct bs_ctx_opts *o);
@@ -100,6 +123,14 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
  * context lives, unless eo->keep_orphans. */
 int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo, int *wstatus,
 		char *err, size_t errlen);
+
+/* Attaches to a live context created by another process: opens its init's
+ * pidfd and checks that the pid still names the same process (start time),
+ * opens its cgroup. The result works with bs_ctx_exec (which then leaves the
+ * context's other processes alone: they are its creator's), bs_ctx_kill (kills
+ * every process of the context; its creator releases cgroup and id range) and
+ * bs_ctx_free (just closes). -ESRCH when the context is gone. */
+int bs_ctx_attach(const struct bs_ctx_ref *ref, struct bs_ctx **out, char *err, size_t errlen);
 
 /* Kills every process of the context and releases its cgroup and id range.
  * Idempotent; afterwards no process of the context exists. */
@@ -134,6 +165,10 @@ void bs_ctx_idrange(const struct bs_ctx *c, uint32_t *first, uint32_t *count);
 /* BS_LIMIT_* bits of the limits the context hit so far (read from the cgroup
  * while alive, kept after death). */
 unsigned bs_ctx_limits_hit(struct bs_ctx *c);
+
+/* BS_LIMIT_* bits of the limits the options asked for but nothing enforces
+ * (rootless without a usable cgroup, with allow_unenforced_limits). */
+unsigned bs_ctx_unenforced(const struct bs_ctx *c);
 
 /* The context's cgroup directory for a controller (NULL when none/dead). */
 const char *bs_ctx_cgroup(const struct bs_ctx *c, const char *controller);

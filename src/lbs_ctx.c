@@ -326,7 +326,7 @@ static int l_create(lua_State *L)
 	static const char *const keys[] = {
 		"root", "hostname", "domainname", "binds", "caps", "memory", "pids", "cpu_weight", "nofile",
 		"fsize", "timeout", "network", "env", "single_id_map", "syscalls", "proc_subset",
-		"root_readonly", "uid_first", "uid_count", "own_root", NULL,
+		"root_readonly", "uid_first", "uid_count", "own_root", "allow_unenforced_limits", NULL,
 	};
 	const char *what = "bs.ctx.create";
 	struct bs_ctx_opts o;
@@ -375,6 +375,7 @@ static int l_create(lua_State *L)
 	}
 	lua_pop(L, 1);
 	o.single_id_map = opt_bool(L, t, "single_id_map", what);
+	o.allow_unenforced_limits = opt_bool(L, t, "allow_unenforced_limits", what);
 	if (opt_bool(L, t, "proc_subset", what))
 		o.flags |= BS_CTX_PROC_SUBSET;
 	if (opt_bool(L, t, "root_readonly", what))
@@ -547,7 +548,8 @@ static int l_wait(lua_State *L)
 	return push_status(L, st);
 }
 
-/* ctx:info() → { id =, pid =, alive =, uid_first =, uid_count =, limits = { memory =, pids =, time = } } */
+/* ctx:info() → { id =, pid =, alive =, uid_first =, uid_count =, limits = { memory =, pids =, time = },
+ *               unenforced = { memory =, pids = } } (unenforced: rootless, allow_unenforced_limits) */
 static int l_info(lua_State *L)
 {
 	struct lctx *x = check_ctx(L);
@@ -555,7 +557,7 @@ static int l_info(lua_State *L)
 	uint32_t first, count;
 
 	bs_ctx_idrange(x->c, &first, &count);
-	lua_createtable(L, 0, 6);
+	lua_createtable(L, 0, 7);
 	lua_pushinteger(L, bs_ctx_id(x->c));
 	lua_setfield(L, -2, "id");
 	lua_pushinteger(L, bs_ctx_pid(x->c));
@@ -574,6 +576,12 @@ static int l_info(lua_State *L)
 	lua_pushboolean(L, (hit & BS_LIMIT_TIME) != 0);
 	lua_setfield(L, -2, "time");
 	lua_setfield(L, -2, "limits");
+	lua_createtable(L, 0, 2);
+	lua_pushboolean(L, (bs_ctx_unenforced(x->c) & BS_LIMIT_MEMORY) != 0);
+	lua_setfield(L, -2, "memory");
+	lua_pushboolean(L, (bs_ctx_unenforced(x->c) & BS_LIMIT_PIDS) != 0);
+	lua_setfield(L, -2, "pids");
+	lua_setfield(L, -2, "unenforced");
 	return 1;
 }
 

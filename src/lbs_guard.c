@@ -214,7 +214,7 @@ void bs_guard_mount(lua_State *L, const char *where, const char *source, const c
 /* isolation key → bs.ctx.create option, copied as they are */
 static const char *const same_keys[] = {
 	"memory", "pids", "cpu_weight", "nofile", "fsize", "timeout", "hostname", "domainname", "caps", "env",
-	"single_id_map", NULL,
+	"single_id_map", "allow_unenforced_limits", NULL,
 };
 
 /* Sets option k of the table at `to` from the value on top (popped) unless
@@ -382,6 +382,15 @@ void bs_guard_ctx_check(lua_State *L, struct bs_ctx_opts *o)
 		lua_pop(L, 1);
 		if (!ok)
 			bs_lua_raise(L, BS_EXIT_USAGE, "%s: the host network is not allowed by the policy (isolation.network)",
+				     where);
+	}
+	if (o->allow_unenforced_limits) {
+		int ok = giso(L, "allow_unenforced_limits") == LUA_TBOOLEAN && lua_toboolean(L, -1);
+
+		lua_pop(L, 1);
+		if (!ok)
+			bs_lua_raise(L, BS_EXIT_USAGE,
+				     "%s: unenforced limits are not allowed by the policy (isolation.allow_unenforced_limits)",
 				     where);
 	}
 	if (giso(L, "caps") == LUA_TTABLE) {

@@ -41,12 +41,13 @@ void bs_guard_mount(lua_State *L, const char *where, const char *source, const c
  * options the recipe did not give come from its `isolation` table (a policy's
  * isolation section) or else the guard's isolation: memory, pids, cpu_weight,
  * nofile, fsize, timeout, network, hostname, domainname, caps, seccomp →
- * syscalls, mounts → binds, env, single_id_map, uid_pool → uid_first/count. */
+ * syscalls, mounts → binds, env, single_id_map, allow_unenforced_limits,
+ * uid_pool → uid_first/count. */
 void bs_guard_ctx_defaults(lua_State *L, int idx);
 
 /* bs.ctx.create: raises exit 2 when the parsed options exceed the guard:
  * a limit above (or without) the policy's, the host network when the policy
- * has none, a capability or allowed syscall the policy lacks, a policy deny
+ * has none, unenforced limits the policy does not allow, a capability or allowed syscall the policy lacks, a policy deny
  * dropped, an id range outside its pool, a bind it does not list. Tightens
  * the binds' flags in place. */
 void bs_guard_ctx_check(lua_State *L, struct bs_ctx_opts *o);

@@ -1,5 +1,6 @@
 /* bsrun: entry point — parse the command line, find the data directory, dispatch. */
 #include "cli.h"
+#include "ctxcmd.h"
 #include "exitcodes.h"
 #include "intr.h"
 #include "log.h"
@@ -34,9 +35,10 @@ int main(int argc, char **argv)
 		code = BS_EXIT_OK;
 		goto out;
 	case BS_CMD_CTX:
+		code = bs_ctxcmd_run(o.args.v, o.args.n, stdout);
+		goto out;
 	case BS_CMD_CACHE:
-		bs_log(BS_LOG_ERROR, "'bsrun %s' is reserved and not available in this version (see bsrun --help)",
-		       o.cmd == BS_CMD_CTX ? "ctx" : "cache");
+		bs_log(BS_LOG_ERROR, "'bsrun cache' is reserved and not available in this version (see bsrun --help)");
 		code = BS_EXIT_USAGE;
 		goto out;
 	default:

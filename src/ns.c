@@ -99,14 +99,15 @@ static int overlaps(const struct taken *t, uint64_t lo, uint64_t hi)
 	return 0;
 }
 
-/* Opens (creating when missing) a directory that must be owned by root and not
+/* Opens (creating when missing) a directory that must be owned by the caller and not
  * writable by group or others; returns an O_PATH-less directory fd or -errno. */
 static int open_safe_dir(int dirfd, const char *name, char *err, size_t errlen, const char *what)
 {
 	struct stat st;
 	int fd;
 
-	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+	/* root's registry is readable by all (bsrun ctx list); a user's is private */
+	if (mkdirat(dirfd, name, geteuid() == 0 ? 0755 : 0700) < 0 && errno != EEXIST)
 		return bs_fail(err, errlen, errno, "mkdir %s", what);
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
@@ -125,55 +126,33 @@ static int open_safe_dir(int dirfd, const char *name, char *err, size_t errlen, 
 	return fd;
 }
 
-int bs_ns_alloc_range(const char *rundir, uint32_t pool_first, uint32_t pool_count, uint32_t size,
-		      struct bs_idrange *r, char *err, size_t errlen)
+/* Locks the first free slot s of nslots (ids ufirst + s*size.., gfirst +
+ * s*size..) none of whose uids is in t; the slot files live in RUNDIR/ctx. */
+static int lock_slot(const char *rundir, uint64_t ufirst, uint64_t gfirst, uint32_t size, uint64_t nslots,
+		     const struct taken *t, struct bs_idrange *r, char *err, size_t errlen)
 {
-	struct taken t = { 0 };
-	int rundfd = -1, dfd = -1, ret;
-	uint64_t nslots;
+	int rundfd, dfd, ret;
 	char what[4200];
 
-	r->lockfd = -1;
-	if (size == 0 || pool_count < size)
-		return bs_failx(err, errlen, EINVAL, "id pool of %" PRIu32 " ids cannot hold a range of %" PRIu32,
-				pool_count, size);
-	if ((uint64_t)pool_first + pool_count > UINT32_MAX)
-		return bs_failx(err, errlen, EINVAL, "id pool %" PRIu32 "+%" PRIu32 " passes the largest id",
-				pool_first, pool_count);
-	if ((ret = taken_from_file(&t, "/etc/passwd", 2, 0)) < 0 ||
-	    (ret = taken_from_file(&t, "/etc/group", 2, 0)) < 0 ||
-	    (ret = taken_from_file(&t, "/etc/subuid", 0, 1)) < 0 ||
-	    (ret = taken_from_file(&t, "/etc/subgid", 0, 1)) < 0 ||
-	    (ret = taken_add(&t, 0, 0)) < 0 || (ret = taken_add(&t, UINT32_MAX, UINT32_MAX)) < 0) {
-		free(t.v);
-		return bs_fail(err, errlen, -ret, "reading the host's users and groups");
-	}
-	if (rundir[0] != '/') {
-		free(t.v);
+	if (rundir[0] != '/')
 		return bs_failx(err, errlen, EINVAL, "run directory %s: not absolute", rundir);
-	}
 	/* the run directory itself and its ctx/ subdirectory */
 	rundfd = open_safe_dir(AT_FDCWD, rundir, err, errlen, rundir);
-	if (rundfd < 0) {
-		free(t.v);
+	if (rundfd < 0)
 		return rundfd;
-	}
 	snprintf(what, sizeof what, "%s/ctx", rundir);
 	dfd = open_safe_dir(rundfd, "ctx", err, errlen, what);
 	close(rundfd);
-	if (dfd < 0) {
-		free(t.v);
+	if (dfd < 0)
 		return dfd;
-	}
-	nslots = pool_count / size;
 	ret = bs_failx(err, errlen, EAGAIN, "no free id range: all %" PRIu64 " slots of the pool are in use or overlap host ids",
 		       nslots);
 	for (uint64_t s = 0; s < nslots && s < 100000; s++) {
-		uint64_t lo = (uint64_t)pool_first + s * size, hi = lo + size - 1;
+		uint64_t lo = ufirst + s * size, hi = lo + size - 1;
 		char name[32];
 		int fd;
 
-		if (overlaps(&t, lo, hi))
+		if (t && overlaps(t, lo, hi))
 			continue;
 		snprintf(name, sizeof name, "%" PRIu64, s);
 		fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -191,6 +170,7 @@ int bs_ns_alloc_range(const char *rundir, uint32_t pool_first, uint32_t pool_cou
 			break;
 		}
 		r->first = (uint32_t)lo;
+		r->gfirst = (uint32_t)(gfirst + s * size);
 		r->count = size;
 		r->slot = (unsigned)s;
 		r->lockfd = fd;
@@ -198,7 +178,57 @@ int bs_ns_alloc_range(const char *rundir, uint32_t pool_first, uint32_t pool_cou
 		break;
 	}
 	close(dfd);
+	return ret;
+}
+
+int bs_ns_alloc_range(const char *rundir, uint32_t pool_first, uint32_t pool_count, uint32_t size,
+		      struct bs_idrange *r, char *err, size_t errlen)
+{
+	struct taken t = { 0 };
+	int ret;
+
+	r->lockfd = -1;
+	if (size == 0 || pool_count < size)
+		return bs_failx(err, errlen, EINVAL, "id pool of %" PRIu32 " ids cannot hold a range of %" PRIu32,
+				pool_count, size);
+	if ((uint64_t)pool_first + pool_count > UINT32_MAX)
+		return bs_failx(err, errlen, EINVAL, "id pool %" PRIu32 "+%" PRIu32 " passes the largest id",
+				pool_first, pool_count);
+	if ((ret = taken_from_file(&t, "/etc/passwd", 2, 0)) < 0 ||
+	    (ret = taken_from_file(&t, "/etc/group", 2, 0)) < 0 ||
+	    (ret = taken_from_file(&t, "/etc/subuid", 0, 1)) < 0 ||
+	    (ret = taken_from_file(&t, "/etc/subgid", 0, 1)) < 0 ||
+	    (ret = taken_add(&t, 0, 0)) < 0 || (ret = taken_add(&t, UINT32_MAX, UINT32_MAX)) < 0) {
+		free(t.v);
+		return bs_fail(err, errlen, -ret, "reading the host's users and groups");
+	}
+	ret = lock_slot(rundir, pool_first, pool_first, size, pool_count / size, &t, r, err, errlen);
 	free(t.v);
+	return ret;
+}
+
+int bs_ns_alloc_sub(const char *rundir, uint32_t ufirst, uint32_t ucount, uint32_t gfirst, uint32_t gcount,
+		    struct bs_idrange *r, char *err, size_t errlen)
+{
+	uint32_t n = ucount < gcount ? ucount : gcount, size = n < BS_NS_RANGE ? n : BS_NS_RANGE;
+
+	r->lockfd = -1;
+	if (size == 0)
+		return bs_failx(err, errlen, EINVAL, "empty subordinate id range");
+	return lock_slot(rundir, ufirst, gfirst, size, n / size, NULL, r, err, errlen);
+}
+
+int bs_ns_alloc_self(const char *rundir, struct bs_idrange *r, char *err, size_t errlen)
+{
+	int ret;
+
+	r->lockfd = -1;
+	ret = lock_slot(rundir, 0, 0, 1, 1024, NULL, r, err, errlen);
+	if (ret == 0) {
+		r->first = (uint32_t)getuid();
+		r->gfirst = (uint32_t)getgid();
+		r->count = 1;
+	}
 	return ret;
 }
 
@@ -255,6 +285,7 @@ int bs_ns_write_maps(pid_t pid, const struct bs_idrange *r, int single, char *er
 		return ret;
 	if (single && (ret = write_proc(pid, "setgroups", "deny", err, errlen)) < 0)
 		return ret;
+	snprintf(map, sizeof map, "0 %" PRIu32 " %" PRIu32 "\n", r->gfirst, single ? 1u : r->count);
 	return write_proc(pid, "gid_map", map, err, errlen);
 }
 

@@ -303,6 +303,84 @@ fail:
 	return ret;
 }
 
+int bs_cgroup_open(const char *parent, const char *name, struct bs_cgroup **out)
+{
+	struct mounts m;
+	struct bs_cgroup *cg;
+	struct stat st;
+
+	*out = NULL;
+	if (!valid_component(parent) || !valid_component(name))
+		return -EINVAL;
+	find_mounts(&m);
+	cg = calloc(1, sizeof *cg);
+	if (!cg)
+		return -ENOMEM;
+	if (v2_usable(&m)) {
+		cg->version = 2;
+		if (asprintf(&cg->dir[0], "%s/%s/%s", m.v2, parent, name) < 0) {
+			free(cg);
+			return -ENOMEM;
+		}
+		for (int c = 1; c < C_N; c++)
+			cg->dir[c] = cg->dir[0];
+	} else {
+		cg->version = 1;
+		for (int c = 0; c < C_N; c++)
+			if (m.v1[c][0] && asprintf(&cg->dir[c], "%s/%s/%s", m.v1[c], parent, name) < 0) {
+				cg->dir[c] = NULL;
+				bs_cgroup_close(cg);
+				return -ENOMEM;
+			}
+	}
+	for (int c = 0; c < C_N; c++)
+		if (cg->dir[c] && (stat(cg->dir[c], &st) < 0 || !S_ISDIR(st.st_mode))) {
+			if (c == C_MEMORY || c == C_PIDS) {
+				bs_cgroup_close(cg);
+				return -ENOENT;
+			}
+			if (cg->version == 1) {
+				free(cg->dir[c]);
+				cg->dir[c] = NULL;
+			}
+		}
+	*out = cg;
+	return 0;
+}
+
+void bs_cgroup_close(struct bs_cgroup *cg)
+{
+	if (!cg)
+		return;
+	for (int c = 0; c < C_N; c++) {
+		if (cg->version == 2 && c > 0)
+			break;
+		free(cg->dir[c]);
+		free(cg->parent[c]);
+	}
+	free(cg);
+}
+
+void bs_cgroup_remove(const char *parent, const char *name)
+{
+	struct mounts m;
+	char path[PATH_MAX * 2];
+
+	if (!valid_component(parent) || !valid_component(name))
+		return;
+	find_mounts(&m);
+	for (int c = -1; c < C_N; c++) {
+		const char *base = c < 0 ? m.v2 : m.v1[c];
+
+		if (!base[0])
+			continue;
+		snprintf(path, sizeof path, "%s/%s/%s", base, parent, name);
+		rmdir(path);
+		snprintf(path, sizeof path, "%s/%s", base, parent);
+		rmdir(path);
+	}
+}
+
 const char *bs_cgroup_path(const struct bs_cgroup *cg, const char *controller)
 {
 	for (int c = 0; cg && c < C_N; c++)
@@ -448,9 +526,11 @@ int bs_cgroup_usage(struct bs_cgroup *cg, struct bs_cg_usage *u)
 	memset(u, 0, sizeof *u);
 	if (cg->version == 2) {
 		u->memory_peak = single(cg->dir[C_MEMORY], "memory.peak");
+		u->memory_current = single(cg->dir[C_MEMORY], "memory.current");
 		u->oom_kills = keyed(cg->dir[C_MEMORY], "memory.events", "oom_kill");
 	} else {
 		u->memory_peak = single(cg->dir[C_MEMORY], "memory.max_usage_in_bytes");
+		u->memory_current = single(cg->dir[C_MEMORY], "memory.usage_in_bytes");
 		u->oom_kills = keyed(cg->dir[C_MEMORY], "memory.oom_control", "oom_kill");
 	}
 	u->pids_max_hits = keyed(cg->dir[C_PIDS], "pids.events", "max");

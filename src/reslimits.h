@@ -20,6 +20,7 @@ struct bs_cg_usage {
 	uint64_t oom_kills;     /* processes killed for the memory limit */
 	uint64_t pids_max_hits; /* forks refused by the pids limit */
 	uint64_t pids_current;  /* processes in the cgroup now */
+	uint64_t memory_current; /* bytes charged now */
 };
 
 struct bs_cgroup;
@@ -34,6 +35,18 @@ int bs_cgroup_version(void);
  * usable cgroup. */
 int bs_cgroup_create(const char *parent, const char *name, const struct bs_limits *l,
 		     struct bs_cgroup **out, char *err, size_t errlen);
+
+/* Opens the existing cgroup PARENT/NAME (as bs_cgroup_create names it) of
+ * another process's context: -ENOENT when its directories are missing.
+ * Release with bs_cgroup_close, which leaves the directories. */
+int bs_cgroup_open(const char *parent, const char *name, struct bs_cgroup **out);
+
+/* Frees cg without touching the cgroup; NULL is fine. */
+void bs_cgroup_close(struct bs_cgroup *cg);
+
+/* Removes PARENT/NAME under each hierarchy when it is empty (and PARENT when
+ * that is empty too); errors are ignored (a leftover of a dead context). */
+void bs_cgroup_remove(const char *parent, const char *name);
 
 /* Moves process pid (all its threads) into the cgroup. */
 int bs_cgroup_attach(struct bs_cgroup *cg, pid_t pid, char *err, size_t errlen);

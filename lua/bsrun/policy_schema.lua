@@ -175,6 +175,7 @@ local isolation = record{
             { default = { PATH = "/usr/bin:/bin:/usr/sbin:/sbin", HOME = "/builddir",
                           LANG = "C", TERM = "dumb" } }),
   single_id_map = boolean{ default = false },
+  allow_unenforced_limits = boolean{ default = false },
   uid_pool = record{
     first = integer{ min = 65536, max = 4000000000, default = 200000000 },
     count = integer{ min = 65536, max = 1 << 31, default = 67108864 },

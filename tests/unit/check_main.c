@@ -49,6 +49,8 @@ int main(void)
 	srunner_add_suite(sr, results_suite());
 	srunner_add_suite(sr, fs_suite());
 	srunner_add_suite(sr, ctx_suite());
+	srunner_add_suite(sr, ctxcmd_suite());
+	srunner_add_suite(sr, rootless_suite());
 	srunner_add_suite(sr, repo_suite());
 	srunner_add_suite(sr, mountin_suite());
 	srunner_add_suite(sr, lbs_fs_suite());

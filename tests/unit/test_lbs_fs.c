@@ -356,6 +356,7 @@ START_TEST(test_guard_refusals)
 			   "no(\"'pids' 1000 exceeds\", c, { root = ROOT, pids = 1000 })\n"
 			   "no(\"'timeout' none instead of 0 exceeds\", c, { root = ROOT, timeout = 0 })\n"
 			   "no('host network is not allowed', c, { root = ROOT, network = 'host' })\n"
+			   "no('unenforced limits are not allowed', c, { root = ROOT, allow_unenforced_limits = true })\n"
 			   "no('capabilities beyond', c, { root = ROOT, caps = { 'SYS_ADMIN' } })\n"
 			   "no('allowing the system call mount', c, { root = ROOT, syscalls = { allow = { 'mount' }, deny = { 'ptrace' } } })\n"
 			   "no('the policy denies the system call ptrace', c, { root = ROOT, syscalls = { deny = {} } })\n"

@@ -18,6 +18,8 @@ Suite *driver_suite(void);
 Suite *results_suite(void);
 Suite *fs_suite(void);
 Suite *ctx_suite(void);
+Suite *ctxcmd_suite(void);
+Suite *rootless_suite(void);
 Suite *repo_suite(void);
 Suite *mountin_suite(void);
 Suite *lbs_fs_suite(void);
