@@ -306,9 +306,12 @@ void bs_guard_ctx_defaults(lua_State *L, int idx)
 	 * such objects or their paths (a string could name any host directory) */
 	rt = lua_getfield(L, to, "root");
 	if (rt == LUA_TUSERDATA && luaL_testudata(L, -1, "bs.fs.root")) {
-		lua_getiuservalue(L, -1, 1);
+		rt = lua_getiuservalue(L, -1, 1);
+		lua_remove(L, -2);
+		lua_pushvalue(L, -1);
 		lua_setfield(L, to, "root");
-	} else if (rt != LUA_TNIL) {
+	}
+	if (rt != LUA_TNIL) {
 		int guarded = bs_guard_push(L);
 
 		lua_pop(L, 1);

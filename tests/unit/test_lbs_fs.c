@@ -316,6 +316,13 @@ static void setup_guarded(void)
 	ck_assert(bfd >= 0 && rfd >= 0);
 	bs_lfs_push_root(L, rfd, bfd, "root", res);
 	lua_setglobal(L, "ROOT");
+	snprintf(res, sizeof res, "%s/root2", base);
+	ck_assert_int_eq(mkdir(res, 0755), 0);
+	bfd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	rfd = open(res, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ck_assert(bfd >= 0 && rfd >= 0);
+	bs_lfs_push_root(L, rfd, bfd, "root2", res);
+	lua_setglobal(L, "ROOT2");
 	snprintf(res, sizeof res, "%s/results", base);
 	lua_createtable(L, 0, 3);
 	lua_createtable(L, 1, 0);
@@ -368,6 +375,9 @@ START_TEST(test_guard_refusals)
 			   "no('outside the policy\\'s isolation.uid_pool', c, { root = ROOT, uid_first = 0 })\n"
 			   "no('outside the policy\\'s isolation.uid_pool', c, { root = ROOT, uid_first = 300000000 + 65536 * 64 - 1, uid_count = 65536 })\n"
 			   "no('must be a root from bs.fs.mkroot', c, { root = ROOT.path .. '/' })\n"
+			   "local gone = ROOT2; assert(bs.fs.remove_tree(gone))\n"
+			   "no('must be a root from bs.fs.mkroot', c, { root = gone })\n"
+			   "no('must be a root from bs.fs.mkroot', c, { root = gone.path })\n"
 			   "no(\"'memory' 2147483648 exceeds\", c, { root = ROOT.path, memory = '2G' })\n"
 			   "return true"));
 	/* an explicit isolation table cannot loosen the policy either */
