@@ -3,6 +3,9 @@
 #include "fsin.h"
 #include "sanitize.h"
 
+#include <rpm/rpmcrypto.h>
+#include <rpm/rpmpgp.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,9 +39,9 @@ static int same_file(const struct stat *a, const struct stat *b)
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-/* Copies in to out; returns the bytes copied, -EFBIG as soon as more than
- * limit bytes arrive, or -errno. */
-static int64_t copy_bytes(int in, int out, uint64_t limit)
+/* Copies in to out, hashing into dig (when not NULL); returns the bytes
+ * copied, -EFBIG as soon as more than limit bytes arrive, or -errno. */
+static int64_t copy_bytes(int in, int out, uint64_t limit, DIGEST_CTX dig)
 {
 	char buf[65536];
 	uint64_t total = 0;
@@ -55,6 +58,8 @@ static int64_t copy_bytes(int in, int out, uint64_t limit)
 		total += (uint64_t)n;
 		if (total > limit)
 			return -EFBIG;
+		if (dig)
+			rpmDigestUpdate(dig, buf, (size_t)n);
 		for (ssize_t off = 0; off < n;) {
 			ssize_t m = write(out, buf + off, (size_t)(n - off));
 			if (m < 0) {
@@ -72,19 +77,26 @@ static int64_t copy_bytes(int in, int out, uint64_t limit)
 static int install_file(struct walk *w, int fd, const struct stat *st, int destfd, const char *name,
 			uint64_t limit)
 {
-	char tmp[64];
+	char tmp[64], *hex = NULL;
 	int out = -1, r;
 	int64_t n;
+	DIGEST_CTX dig = w->rep->copied ? rpmDigestInit(PGPHASHALGO_SHA256, RPMDIGEST_NONE) : NULL;
 
 	for (int i = 0; i < 100 && out < 0; i++) {
 		snprintf(tmp, sizeof tmp, TMP_PREFIX "%ld.%d", (long)getpid(), rand());
 		out = openat(destfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (out < 0 && errno != EEXIST)
-			return -errno;
+		if (out < 0 && errno != EEXIST) {
+			r = -errno;
+			rpmDigestFinal(dig, NULL, NULL, 0);
+			return r;
+		}
 	}
-	if (out < 0)
+	if (out < 0) {
+		rpmDigestFinal(dig, NULL, NULL, 0);
 		return -EEXIST;
-	n = copy_bytes(fd, out, limit);
+	}
+	n = copy_bytes(fd, out, limit, dig);
+	rpmDigestFinal(dig, (void **)&hex, NULL, 1);
 	if (n >= 0 && fchmod(out, st->st_mode & 0755) < 0)
 		n = -errno;
 	if (n >= 0 && fsync(out) < 0)
@@ -92,6 +104,7 @@ static int install_file(struct walk *w, int fd, const struct stat *st, int destf
 	close(out);
 	if (n < 0) {
 		unlinkat(destfd, tmp, 0);
+		free(hex);
 		return (int)n;
 	}
 	if (w->lim->overwrite)
@@ -101,10 +114,14 @@ static int install_file(struct walk *w, int fd, const struct stat *st, int destf
 	if (r < 0) {
 		r = -errno;
 		unlinkat(destfd, tmp, 0);
+		free(hex);
 		return r;
 	}
 	w->rep->files++;
 	w->rep->bytes += (uint64_t)n;
+	if (w->rep->copied)
+		w->rep->copied(w->rep->ud, w->lim->flatten ? name : w->rel, (uint64_t)n, hex);
+	free(hex);
 	return 0;
 }
 

@@ -19,6 +19,10 @@ struct bs_copy_report {
 	/* called once per entry that was not copied, with its sanitized path
 	 * relative to the source and the reason; may be NULL */
 	void (*warn)(void *ud, const char *relpath, const char *why);
+	/* called once per file copied, with its path relative to the
+	 * destination, its size and the SHA-256 of the bytes copied (lowercase
+	 * hex; NULL when the digest failed); may be NULL */
+	void (*copied)(void *ud, const char *destpath, uint64_t size, const char *sha256);
 	void *ud;
 };
 

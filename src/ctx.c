@@ -1346,3 +1346,51 @@ void bs_ctx_free(struct bs_ctx *c)
 	free(c->desc);
 	free(c);
 }
+
+/* ---- running a function inside (mount_in) ---- */
+
+int bs_ctx_run_in(struct bs_ctx *c, int (*fn)(void *arg, char *err, size_t errlen), void *arg, char *err,
+		  size_t errlen)
+{
+	struct exec_msg m;
+	int p[2], st = 0, ret;
+	pid_t pid;
+	ssize_t n;
+
+	if (!bs_ctx_alive(c))
+		return bs_failx(ERR, ESRCH, "the context is dead");
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return bs_fail(ERR, errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		ret = bs_fail(ERR, errno, "fork");
+		close(p[0]);
+		close(p[1]);
+		return ret;
+	}
+	if (pid == 0) {
+		char e[200] = "";
+
+		close(p[0]);
+		if (c->ctl >= 0)
+			close(c->ctl);
+		if ((ret = enter_namespaces(c)) < 0)
+			bs_fail(e, sizeof e, -ret, "entering the context (setns)");
+		else if ((ret = set_ids(0, 0, c->single_id_map, e, sizeof e)) >= 0 &&
+			 (ret = not_dumpable(e, sizeof e)) >= 0)
+			ret = fn(arg, e, sizeof e);
+		exec_report(p[1], ret < 0 ? 'E' : 'P', -ret, 0, e);
+		_exit(0);
+	}
+	close(p[1]);
+	do
+		n = read(p[0], &m, sizeof m);
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	wait_child(pid, &st);
+	if (n != (ssize_t)sizeof m)
+		return bs_failx(ERR, EIO, "the helper entering the context ended (status 0x%x)", st);
+	if (m.op == 'E')
+		return bs_failx(ERR, m.err > 0 ? m.err : EIO, "%s", m.text);
+	return 0;
+}

@@ -154,6 +154,15 @@ int bs_ctx_wait(struct bs_ctx *c, int *wstatus);
 /* Kills the context if it lives and frees it; NULL is fine. */
 void bs_ctx_free(struct bs_ctx *c);
 
+/* Runs fn(arg, err, errlen) in a short-lived child of the caller that has
+ * entered the context's namespaces (setns on its init's pidfd: user, mount,
+ * ...) and become root inside; the child's root and cwd are the context's
+ * "/". Returns fn's result (0 or -errno, its message in err), -ESRCH when the
+ * context is dead, or the -errno of a failed fork or entry. fn must not
+ * return a pointer or touch Lua: it runs in another process. */
+int bs_ctx_run_in(struct bs_ctx *c, int (*fn)(void *arg, char *err, size_t errlen), void *arg, char *err,
+		  size_t errlen);
+
 /* The context's id (its slot in the id pool), init's host pid (0 once dead),
  * and whether it is alive. */
 unsigned bs_ctx_id(const struct bs_ctx *c);

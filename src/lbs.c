@@ -14,13 +14,14 @@ static const luaL_Reg submodules[] = {
 	{ "log", luaopen_bs_log },
 	{ "ctx", luaopen_bs_ctx },
 	{ "rpm", luaopen_bs_rpm },
+	{ "fs", luaopen_bs_fs },
 	{ "results", luaopen_bs_results },
 	{ "image", luaopen_bs_image },
 	{ NULL, NULL },
 };
 
 /* Primitive families later versions add; bs.has() says which this build has. */
-static const char *const planned[] = { "fs", NULL };
+static const char *const planned[] = { NULL };
 
 /* bs.has(name) → true when this build provides bs.NAME. */
 static int bs_has(lua_State *L)

@@ -38,6 +38,23 @@ int luaopen_bs(lua_State *L);
 int luaopen_bs_log(lua_State *L);
 int luaopen_bs_ctx(lua_State *L);
 int luaopen_bs_rpm(lua_State *L);
+int luaopen_bs_fs(lua_State *L);
+
+/* Pushes a bs.fs root object owning fd (the root directory, O_PATH) and
+ * parentfd (the directory holding it as `name`, for remove_tree); path is
+ * what root.path says. For bindings that make roots (e.g. base images). */
+void bs_lfs_push_root(lua_State *L, int fd, int parentfd, const char *name, const char *path);
+
+/* The copy of bs.fs.copy_out into the open host directory destfd (for
+ * bindings that own a destination, e.g. bs.results): root at rootidx (a root
+ * object), options at opts (0: none), flatten unless opts say otherwise when
+ * flatten_default. Pushes the report (or nil, msg, errno, report); returns
+ * the number of values pushed. Limits as bs.fs.copy_out, under the guard. */
+int bs_lfs_copy_out(lua_State *L, int rootidx, const char *dir, int destfd, int opts, int flatten_default,
+		    const char *what);
+
+/* Whether path is the path of a root object made in L (and not removed). */
+int bs_lfs_is_root(lua_State *L, const char *path);
 int luaopen_bs_results(lua_State *L);
 int luaopen_bs_image(lua_State *L);
 

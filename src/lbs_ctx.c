@@ -10,6 +10,8 @@
 #include "caps.h"
 #include "ctx.h"
 #include "lbs.h"
+#include "lbs_guard.h"
+#include "mountin.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -334,6 +336,7 @@ static int l_create(lua_State *L)
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
+	bs_guard_ctx_defaults(L, 1); /* isolation = policy table, and the trusted policy's defaults */
 	bs_lua_check_keys(L, t, what, keys, BS_KEYS_OPTION);
 	bs_ctx_opts_init(&o);
 	o.root = opt_string(L, t, "root", what);
@@ -395,6 +398,7 @@ static int l_create(lua_State *L)
 		o.syscalls_allow = opt_strlist(L, s, "allow", what);
 		o.syscalls_deny = opt_strlist(L, s, "deny", what);
 	}
+	bs_guard_ctx_check(L, &o); /* never beyond the trusted policy */
 	/* the object first (closed), then the context: an error later cannot leak it */
 	x = lua_newuserdatauv(L, sizeof *x, 0);
 	x->c = NULL;
@@ -483,6 +487,45 @@ static int l_exec(lua_State *L)
 	if (r < 0)
 		return fail(L, r, err);
 	return push_status(L, st);
+}
+
+/* ctx:mount(source, target [, {ro=, nosuid=, nodev=, noexec=, recursive=}]) →
+ * true | nil, msg, errno. nosuid and nodev are always on; under a policy only
+ * its isolation.mounts (with at least their flags). A symlink on the target
+ * path inside the context raises. */
+static int l_mount(lua_State *L)
+{
+	static const char *const keys[] = { "ro", "nosuid", "nodev", "noexec", "recursive", NULL };
+	const char *what = "ctx:mount";
+	struct lctx *x = check_ctx(L);
+	const char *source = luaL_checkstring(L, 2), *target = luaL_checkstring(L, 3);
+	unsigned flags = BS_BIND_NOSUID | BS_BIND_NODEV;
+	char err[512];
+	int r;
+
+	if (strlen(source) != lua_rawlen(L, 2) || strlen(target) != lua_rawlen(L, 3))
+		return luaL_error(L, "%s: paths must not contain NUL bytes", what);
+	if (!lua_isnoneornil(L, 4)) {
+		luaL_checktype(L, 4, LUA_TTABLE);
+		bs_lua_check_keys(L, 4, what, keys, BS_KEYS_OPTION);
+		if (opt_bool(L, 4, "ro", what))
+			flags |= BS_BIND_RO;
+		if (opt_bool(L, 4, "noexec", what))
+			flags |= BS_BIND_NOEXEC;
+		if (opt_bool(L, 4, "recursive", what))
+			flags |= BS_BIND_RECURSIVE;
+		(void)opt_bool(L, 4, "nosuid", what); /* type-checked; always on */
+		(void)opt_bool(L, 4, "nodev", what);
+	}
+	bs_guard_mount(L, what, source, target, &flags);
+	r = bs_mount_in(x->c, source, target, flags, err, sizeof err);
+	if (r == -ELOOP)
+		return luaL_error(L, "%s: %s: a symbolic link on the target path inside the context (refused)", what,
+				  target);
+	if (r < 0)
+		return fail(L, r, err);
+	lua_pushboolean(L, 1);
+	return 1;
 }
 
 /* ctx:kill() → true | nil, msg, errno */
@@ -575,7 +618,7 @@ int luaopen_bs_ctx(lua_State *L)
 		{ NULL, NULL },
 	};
 	static const luaL_Reg methods[] = {
-		{ "exec", l_exec }, { "kill", l_kill }, { "wait", l_wait }, { "info", l_info },
+		{ "exec", l_exec }, { "mount", l_mount }, { "kill", l_kill }, { "wait", l_wait }, { "info", l_info },
 		{ "close", l_close }, { NULL, NULL },
 	};
 	static const luaL_Reg meta[] = {

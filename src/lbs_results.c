@@ -278,6 +278,20 @@ static int l_tail(lua_State *L)
 	return 1;
 }
 
+/* r:copy_out(root, dir [, limits]) → report | nil, msg, errno, report: the
+ * regular files below dir of a bs.fs root, flattened into the staging
+ * directory unless limits.flatten == false (see bs.fs.copy_out). */
+static int l_copy_out(lua_State *L)
+{
+	struct lresults *lr = check(L, 1);
+	const char *dir = luaL_checkstring(L, 3);
+
+	if (!lua_isnoneornil(L, 4))
+		luaL_checktype(L, 4, LUA_TTABLE);
+	lua_settop(L, 4);
+	return bs_lfs_copy_out(L, 2, dir, bs_results_dirfd(lr->r), lua_istable(L, 4) ? 4 : 0, 1, "r:copy_out");
+}
+
 /* r:dirfd() is not exposed; r:path() → the final path. */
 static int l_path(lua_State *L)
 {
@@ -352,7 +366,7 @@ int luaopen_bs_results(lua_State *L)
 {
 	static const luaL_Reg funcs[] = { { "begin", l_begin }, { NULL, NULL } };
 	static const luaL_Reg methods[] = {
-		{ "open", l_open }, { "write", l_write }, { "tail", l_tail }, { "path", l_path },
+		{ "open", l_open }, { "write", l_write }, { "copy_out", l_copy_out }, { "tail", l_tail }, { "path", l_path },
 		{ "commit", l_commit }, { "abort", l_abort }, { NULL, NULL },
 	};
 

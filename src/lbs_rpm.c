@@ -1,6 +1,7 @@
 /* bs.rpm: repositories and dependency solving (repo.c, solve.c) for Lua. */
 #include "exitcodes.h"
 #include "lbs.h"
+#include "lbs_guard.h"
 #include "repo.h"
 #include "solve.h"
 
@@ -201,6 +202,7 @@ static int l_repos(lua_State *L)
 	flags = opt_boolean(L, 2, "offline", 0, "bs.rpm.repos: options") ? BS_REPO_OFFLINE : 0;
 	if (!cachedir || cachedir[0] != '/')
 		return luaL_error(L, "bs.rpm.repos: options.cachedir: expected an absolute path");
+	bs_guard_cachedir(L, "bs.rpm.repos", cachedir); /* a recipe: only the job's cache */
 	if (!*arch)
 		return luaL_error(L, "bs.rpm.repos: options.arch: expected an architecture");
 

@@ -1,6 +1,7 @@
 /* Glue between the command line and bsrun's Lua side. */
 #include "lrun.h"
 #include "exitcodes.h"
+#include "lbs_guard.h"
 #include "intr.h"
 #include "lbs.h"
 #include "log.h"
@@ -100,6 +101,11 @@ static int run_recipe(lua_State *S)
 	lua_settop(S, 0);
 	if (bs_lua_xcopy(T, -1, S, err, sizeof err) < 0)
 		return luaL_error(S, "cannot pass the job to the recipe: %s", err);
+	/* a second, private copy: what the trusted policy allows, out of the
+	 * recipe's reach (the registry), checked by the bs bindings */
+	if (bs_lua_xcopy(T, -1, S, err, sizeof err) < 0)
+		return luaL_error(S, "cannot pass the policy to the bindings: %s", err);
+	bs_guard_from_job(S);
 	/* the result directories the recipe may write: this job's only */
 	lua_getfield(S, 1, "packages");
 	for (lua_Integer i = 1, n = luaL_len(S, -1); i <= n; i++) {

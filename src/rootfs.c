@@ -1,6 +1,7 @@
 /* The filesystem of a context, with the fd-based mount API. */
 #include "rootfs.h"
 #include "bserr.h"
+#include "fsin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,15 +69,16 @@ static int attach(int mfd, int tfd, const char *what, char *err, size_t errlen)
 	return 0;
 }
 
-/* Resolves a mount point inside the root, creating the last component
- * (directory, or empty file with is_file) when it is missing. */
-static int mountpoint(int rootfd, const char *path, int is_file, char *err, size_t errlen)
+/* Resolves a mount point inside the root (bs_open_in with in_flags),
+ * creating the last component (directory, or empty file with is_file) when it
+ * is missing. */
+static int mountpoint(int rootfd, const char *path, int is_file, unsigned in_flags, char *err, size_t errlen)
 {
 	char parent[4096];
 	const char *slash, *last;
 	int pfd, fd;
 
-	fd = bs_open_in_root(rootfd, path, O_PATH);
+	fd = bs_open_in(rootfd, path, O_PATH, 0, in_flags);
 	if (fd >= 0 || fd != -ENOENT)
 		return fd >= 0 ? fd : bs_fail(ERR, -fd, "mount point %s", path);
 	slash = strrchr(path, '/');
@@ -85,7 +87,7 @@ static int mountpoint(int rootfd, const char *path, int is_file, char *err, size
 	    (size_t)(last - path) >= sizeof parent)
 		return bs_failx(ERR, EINVAL, "mount point %s: bad path", path);
 	snprintf(parent, sizeof parent, "%.*s", (int)(last - path), path);
-	pfd = bs_open_in_root(rootfd, parent[0] ? parent : "/", O_PATH | O_DIRECTORY);
+	pfd = bs_open_in(rootfd, parent[0] ? parent : "/", O_PATH | O_DIRECTORY, 0, in_flags);
 	if (pfd < 0)
 		return bs_fail(ERR, -pfd, "mount point %s: parent", path);
 	if (is_file) {
@@ -102,7 +104,7 @@ static int mountpoint(int rootfd, const char *path, int is_file, char *err, size
 		return bs_fail(ERR, e, "mount point %s: missing and cannot be created", path);
 	}
 	close(pfd);
-	fd = bs_open_in_root(rootfd, path, O_PATH);
+	fd = bs_open_in(rootfd, path, O_PATH, 0, in_flags);
 	return fd >= 0 ? fd : bs_fail(ERR, -fd, "mount point %s", path);
 }
 
@@ -147,7 +149,7 @@ static int mount_new(int rootfd, const char *path, const char *type, const char 
 
 	if (mfd < 0)
 		return mfd;
-	tfd = mountpoint(rootfd, path, 0, ERR);
+	tfd = mountpoint(rootfd, path, 0, 0, ERR);
 	if (tfd < 0) {
 		close(mfd);
 		return tfd;
@@ -339,40 +341,56 @@ out:
 	return ret;
 }
 
-static int setup_bind(int rootfd, const struct bs_bind *b, char *err, size_t errlen)
+int bs_bind_clone(const char *source, unsigned flags, int *is_dir, char *err, size_t errlen)
 {
 	unsigned attrs = 0;
-	int rec = (b->flags & BS_BIND_RECURSIVE) != 0, src, tfd, ret;
+	int rec = (flags & BS_BIND_RECURSIVE) != 0, src, ret;
 	struct stat st;
 
-	src = open_tree(AT_FDCWD, b->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+	src = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
 	if (src < 0)
-		return bs_fail(ERR, errno, "bind source %s", b->source);
+		return bs_fail(ERR, errno, "bind source %s", source);
 	if (fstat(src, &st) < 0) {
-		ret = bs_fail(ERR, errno, "bind source %s", b->source);
+		ret = bs_fail(ERR, errno, "bind source %s", source);
 		close(src);
 		return ret;
 	}
-	if (b->flags & BS_BIND_RO)
+	if (flags & BS_BIND_RO)
 		attrs |= MOUNT_ATTR_RDONLY;
-	if (b->flags & BS_BIND_NOSUID)
+	if (flags & BS_BIND_NOSUID)
 		attrs |= MOUNT_ATTR_NOSUID;
-	if (b->flags & BS_BIND_NODEV)
+	if (flags & BS_BIND_NODEV)
 		attrs |= MOUNT_ATTR_NODEV;
-	if (b->flags & BS_BIND_NOEXEC)
+	if (flags & BS_BIND_NOEXEC)
 		attrs |= MOUNT_ATTR_NOEXEC;
-	if (attrs && (ret = setattr(src, b->source, attrs, rec, ERR)) < 0) {
+	if (attrs && (ret = setattr(src, source, attrs, rec, ERR)) < 0) {
 		close(src);
 		return ret;
 	}
-	tfd = mountpoint(rootfd, b->target, !S_ISDIR(st.st_mode), ERR);
-	if (tfd < 0) {
-		close(src);
+	*is_dir = S_ISDIR(st.st_mode);
+	return src;
+}
+
+int bs_bind_attach(int rootfd, int mfd, const char *target, int is_dir, unsigned in_flags, char *err,
+		   size_t errlen)
+{
+	int tfd = mountpoint(rootfd, target, !is_dir, in_flags, ERR), ret;
+
+	if (tfd < 0)
 		return tfd;
-	}
-	ret = attach(src, tfd, b->target, ERR);
-	close(src);
+	ret = attach(mfd, tfd, target, ERR);
 	close(tfd);
+	return ret;
+}
+
+static int setup_bind(int rootfd, const struct bs_bind *b, char *err, size_t errlen)
+{
+	int is_dir = 0, src = bs_bind_clone(b->source, b->flags, &is_dir, ERR), ret;
+
+	if (src < 0)
+		return src;
+	ret = bs_bind_attach(rootfd, src, b->target, is_dir, 0, ERR);
+	close(src);
 	return ret;
 }
 

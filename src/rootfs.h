@@ -50,6 +50,22 @@ int bs_rootfs_check(const struct bs_rootfs *o, char *err, size_t errlen);
  * detaches the old root. Afterwards the cwd is "/". */
 int bs_rootfs_setup(const struct bs_rootfs *o, char *err, size_t errlen);
 
+/* Clones the host path `source` as a detached mount (open_tree
+ * OPEN_TREE_CLONE, with AT_RECURSIVE for BS_BIND_RECURSIVE) and sets the
+ * BS_BIND_* attributes on it with mount_setattr (recursively for
+ * BS_BIND_RECURSIVE). *is_dir tells whether source is a directory. Returns the
+ * mount fd (O_CLOEXEC) or -errno. */
+int bs_bind_clone(const char *source, unsigned flags, int *is_dir, char *err, size_t errlen);
+
+/* Attaches the detached mount mfd (move_mount) onto `target` resolved inside
+ * rootfd with openat2 RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS plus the BS_IN_*
+ * in_flags (fsin.h), creating the last component (a directory, or an empty
+ * file when !is_dir) when it is missing. The target is an fd from resolution
+ * to attach, so nothing swapped in meanwhile can redirect the mount. Returns
+ * 0 or -errno (-ELOOP: a symlink on the path under BS_IN_NO_SYMLINKS). */
+int bs_bind_attach(int rootfd, int mfd, const char *target, int is_dir, unsigned in_flags, char *err,
+		   size_t errlen);
+
 /* Opens `path` inside the tree at rootfd: openat2 with RESOLVE_IN_ROOT and
  * RESOLVE_NO_MAGICLINKS, so no symlink or ".." leads out. Returns an fd or
  * -errno. */

@@ -113,10 +113,15 @@ local repos = list(repo, {
   end,
 })
 
+-- A mount target: a clean absolute path that is not the root itself.
+local function is_mount_target(v)
+  return is_clean_abs_path(v) and v:find("[^/]") ~= nil
+end
+
 local mount = record{
   required = { "source", "target" },
-  source = abs_path(),
-  target = str{ expect = 'an absolute path without ".." components', valid = is_clean_abs_path },
+  source = str{ expect = 'an absolute path without ".." components', valid = is_clean_abs_path },
+  target = str{ expect = 'an absolute path without ".." components, not "/"', valid = is_mount_target },
   ro = boolean{ default = true },
   nosuid = boolean{ default = true },
   nodev = boolean{ default = true },
@@ -148,7 +153,21 @@ local isolation = record{
     deny = list(str{ pattern = "^[%l%d_]+$", expect = 'a system call name like "ptrace"' },
                 { default = {}, expect = "a list of system call names" }),
   },
-  mounts = list(mount, { default = {} }),
+  mounts = list(mount, {
+    default = {},
+    -- one mount per target (ctx:mount and binds look an entry up by source
+    -- and target); the error names the second one
+    check = function(ms)
+      local seen = {}
+      for i, m in ipairs(ms) do
+        local t = m.target:gsub("/+", "/"):gsub("(.)/$", "%1")
+        if seen[t] then
+          return string.format("a second mount on %s", s.show(m.target)), { i, "target" }
+        end
+        seen[t] = true
+      end
+    end,
+  }),
   devices = list(enum(DEVICES), { default = DEFAULT_DEVICES, expect = "a list of device names" }),
   env = map(str{ pattern = "^[%a_][%w_]*$",
                     expect = 'an environment variable name (letters, digits and "_")' },

@@ -52,6 +52,8 @@ int main(void)
 	srunner_add_suite(sr, ctxcmd_suite());
 	srunner_add_suite(sr, rootless_suite());
 	srunner_add_suite(sr, repo_suite());
+	srunner_add_suite(sr, mountin_suite());
+	srunner_add_suite(sr, lbs_fs_suite());
 	srunner_add_suite(sr, install_suite());
 	srunner_add_suite(sr, rpmhdr_suite());
 	srunner_add_suite(sr, image_suite());

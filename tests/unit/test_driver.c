@@ -170,7 +170,11 @@ END_TEST
 
 START_TEST(test_missing_needs)
 {
-	const char *e = err_of("local r = { description = 'x', needs = { 'ctx', 'fs', 'rpm' }, steps = { step('a') } }\n"
+	/* every family is provided now: pretend this version lacks bs.fs */
+	const char *e = err_of("local bs = require 'bs'\n"
+			       "local has = bs.has\n"
+			       "bs.has = function(n) if n == 'fs' then return false end return has(n) end\n"
+			       "local r = { description = 'x', needs = { 'ctx', 'fs', 'rpm' }, steps = { step('a') } }\n"
 			       "d.run(function() return r end, job())");
 
 	ck_assert_ptr_nonnull(e);

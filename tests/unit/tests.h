@@ -21,6 +21,8 @@ Suite *ctx_suite(void);
 Suite *ctxcmd_suite(void);
 Suite *rootless_suite(void);
 Suite *repo_suite(void);
+Suite *mountin_suite(void);
+Suite *lbs_fs_suite(void);
 Suite *install_suite(void);
 Suite *rpmhdr_suite(void);
 Suite *image_suite(void);

@@ -1,4 +1,4 @@
--- expect: FILE:5: isolation.mounts[1].target: expected an absolute path without ".." components, got "../etc"
+-- expect: FILE:5: isolation.mounts[1].target: expected an absolute path without ".." components, not "/", got "../etc"
 return {
   isolation = {
     mounts = {

@@ -1,4 +1,4 @@
--- expect: FILE:5: isolation.mounts[1].source: expected an absolute path, got "srv/data"
+-- expect: FILE:5: isolation.mounts[1].source: expected an absolute path without ".." components, got "srv/data"
 return {
   isolation = {
     mounts = {
