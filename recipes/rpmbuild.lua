@@ -10,7 +10,7 @@ local recipe = {
   description = "rebuild a src.rpm with rpmbuild -ba in a fresh, sealed root",
   -- the primitive families this recipe composes; bsrun refuses to start it
   -- (exit 4) when the running version lacks one
-  needs = { "ctx", "fs", "rpm", "results" },
+  needs = { "ctx", "fs", "rpm", "results", "image" },
 }
 
 local TOPDIR = "/builddir/build"
@@ -49,19 +49,14 @@ local function infra(ok, msg, ...)
   return ok, msg, ...
 end
 
--- Solves `requires` against the policy's repositories and installs what is
--- not installed yet into the context, logging to root.log.
-local function install(b, requires, what)
-  local pkgs = bs.rpm.solve(b.repos, requires, { conflicts = b.header and b.header.buildconflicts })
-  local todo = {}
-  for _, p in ipairs(pkgs) do
-    if not b.installed[p.nevra] then todo[#todo + 1] = p end
-  end
-  b.logs.root:write(string.format("%s: %d packages to install\n", what, #todo))
-  for _, p in ipairs(todo) do b.logs.root:write("  ", p.nevra, " (", p.repo, ")\n") end
-  if #todo == 0 then return pkgs end
-  local files = infra(bs.rpm.download(b.repos, todo, { cachedir = b.job.cachedir .. "/packages" }))
-  local ok, msg = bs.rpm.install(b.ctx, files, {
+-- Downloads and installs the packages `pkgs` (solver results) into ctx,
+-- logging to root.log and installed_pkgs.log, with a progress line.
+local function install_pkgs(b, ctx, pkgs, what)
+  b.logs.root:write(string.format("%s: %d packages to install\n", what, #pkgs))
+  for _, p in ipairs(pkgs) do b.logs.root:write("  ", p.nevra, " (", p.repo, ")\n") end
+  if #pkgs == 0 then return end
+  local files = infra(bs.rpm.download(b.repos, pkgs, { cachedir = b.job.cachedir .. "/packages" }))
+  local ok, msg = bs.rpm.install(ctx, files, {
     log = b.logs.root, installed_log = b.logs.installed,
     progress = function(ev)
       if ev.what == "done" then
@@ -70,31 +65,69 @@ local function install(b, requires, what)
       end
     end,
   })
+  bs.log.progress()
   if not ok then errors.raise(errors.INFRA, "installing the %s failed: %s", what, msg) end
+end
+
+-- Solves `requires` against the policy's repositories and installs what the
+-- root does not have yet; returns the solver's packages.
+local function install(b, requires, what)
+  local pkgs = bs.rpm.solve(b.repos, requires, { conflicts = b.header and b.header.buildconflicts })
+  local todo = {}
+  for _, p in ipairs(pkgs) do
+    if not b.installed[p.nevra] then todo[#todo + 1] = p end
+  end
+  install_pkgs(b, b.ctx, todo, what)
   for _, p in ipairs(todo) do b.installed[p.nevra] = p end
   return pkgs
+end
+
+-- The base image of the policy's base set: read-only, verified, shared by
+-- every build that resolves to the same packages; made once (here, in a
+-- context of its own) when no build made it before.
+local function base_image(b)
+  local pkgs = bs.rpm.solve(b.repos, b.policy.base)
+  local repos, nevras = {}, {}
+  for _, r in ipairs(b.repos:list()) do repos[#repos + 1] = r.name .. "=" .. tostring(r.cookie) end
+  for _, p in ipairs(pkgs) do nevras[#nevras + 1] = p.nevra end
+  local img, state = infra(bs.image.acquire({ policy = b.policy.name, repos = repos, packages = nevras },
+                                            { store = b.job.cachedir .. "/images" }))
+  if state == "build" then
+    bs.log.info("making the base image of %s (%d packages); later builds start from it at once",
+      b.policy.name, #pkgs)
+    local ctx = infra(bs.ctx.create { root = img:tree(), own_root = true })
+    install_pkgs(b, ctx, pkgs, "base set")
+    local info = ctx:info()
+    ctx:kill()
+    infra(img:commit(info))
+  else
+    b.logs.root:write(string.format("base set: %d packages from the cached image %s\n", #pkgs, img:key()))
+    for _, p in ipairs(pkgs) do b.logs.installed:write(p.nevra, "\n") end
+  end
+  for _, p in ipairs(pkgs) do b.installed[p.nevra] = p end
+  return img
 end
 
 recipe.steps = {
   {
     name = "root",
-    does = "make a fresh root and install the policy's base set into it",
+    does = "a fresh root: the policy's base set (a cached read-only image) + a private upper layer",
     run = function(b)
       b.installed, b.started = {}, bs.time()
       b.logs.installed = infra(b.results:open("installed_pkgs.log"))
-      b.root = infra(bs.fs.mkroot())
-      b.ctx = infra(bs.ctx.create { root = b.root.path, own_root = true })
       b.repos = infra(bs.rpm.repos(b.policy.repos, { cachedir = b.job.cachedir .. "/repos",
                                                      arch = b.policy.arch }))
-      install(b, b.policy.base, "base set")
+      b.image = base_image(b)
+      b.root = infra(bs.image.root(b.image, { disk = b.policy.isolation.disk }))
+      b.ctx = infra(bs.ctx.create { root = b.root })
     end,
   },
   {
     name = "buildrequires",
     does = "install the src.rpm, evaluate BuildRequires with the target's macros, install them",
     run = function(b)
-      b.buildrequires.written = b.header.buildrequires or {}
-      local seen = {}
+      local seen, base = {}, {}
+      for nevra in pairs(b.installed) do base[nevra] = true end
       -- %generate_buildrequires: evaluate again until nothing new is asked for
       for round = 1, 10 do
         local reqs, msg, errno = bs.rpm.buildrequires(b.ctx, b.package.path, b.macros, { log = b.logs.root })
@@ -105,12 +138,20 @@ recipe.steps = {
         end
         local new = {}
         for _, r in ipairs(reqs) do
-          if not seen[r] then seen[r] = true; new[#new + 1] = r end
+          if not seen[r] then
+            seen[r] = true
+            new[#new + 1] = r
+            b.buildrequires.written[#b.buildrequires.written + 1] = r
+          end
         end
         if #new == 0 then break end
         if round == 10 then errors.raise(errors.BUILD, "%%generate_buildrequires keeps asking for more") end
-        local pkgs = install(b, new, "BuildRequires")
-        for _, p in ipairs(pkgs) do b.buildrequires.resolved[#b.buildrequires.resolved + 1] = p.nevra end
+        for _, p in ipairs(install(b, new, "BuildRequires")) do
+          if not base[p.nevra] then
+            base[p.nevra] = true
+            b.buildrequires.resolved[#b.buildrequires.resolved + 1] = p.nevra
+          end
+        end
       end
     end,
   },
@@ -136,8 +177,9 @@ recipe.steps = {
   },
   {
     name = "collect",
-    does = "copy RPMs out (regular files only, size-capped)",
+    does = "end the context, copy RPMs out (regular files only, size-capped)",
     run = function(b)
+      b.ctx:kill()   -- nothing of the build runs while its results are read
       for _, dir in ipairs { "RPMS", "SRPMS" } do
         local report = infra(b.results:copy_out(b.root, TOPDIR .. "/" .. dir, b.policy.results))
         for _, f in ipairs(report.files) do b.built[#b.built + 1] = f end
@@ -147,13 +189,17 @@ recipe.steps = {
   },
   {
     name = "teardown",
-    does = "kill every process of the context and remove the root",
+    does = "kill every process of the context and drop the root",
     always = true,
     run = function(b)
       if b.ctx then b.ctx:kill() end
       if b.repos then b.repos:close() end
-      if b.root and not b.options.keep then bs.fs.remove_tree(b.root) end
-      if b.root and b.options.keep then bs.log.info("the build root is kept in %s", b.root.path) end
+      if b.root and b.options.keep then
+        bs.log.info("the build root is kept, mounted at %s (umount it when done)", b.root.path)
+      elseif b.root then
+        infra(b.root:release())
+      end
+      if b.image then b.image:close() end
     end,
   },
 }

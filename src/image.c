@@ -60,7 +60,8 @@ int bs_image_key_valid(const char *s)
 	return i == 64;
 }
 
-/* mkdir -p (0700 for what it creates); the store path is configuration. */
+/* mkdir -p (0711 for what it creates: the context that fills a staging tree
+ * runs as another uid and must reach it); the store path is configuration. */
 static int mkdirs(const char *path)
 {
 	char p[PATH_MAX];
@@ -74,7 +75,7 @@ static int mkdirs(const char *path)
 			char c = *s;
 
 			*s = '\0';
-			if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			if (mkdir(p, 0711) < 0 && errno != EEXIST)
 				return -errno;
 			*s = c;
 			if (!c)
@@ -98,6 +99,12 @@ static int open_store(const char *store, int create, char *err, size_t errlen)
 	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
 		close(fd);
 		return bs_failx(ERR, EPERM, "image store %s: not owned by this user or writable by others", store);
+	}
+	/* traversable, not listable: a context filling a staging tree reaches it by path */
+	if (create && (st.st_mode & 0111) != 0111 && fchmod(fd, (st.st_mode | 0111) & 07777) < 0) {
+		ret = bs_fail(ERR, errno, "image store %s", store);
+		close(fd);
+		return ret;
 	}
 	return fd;
 }
@@ -289,7 +296,7 @@ static int make_staging(struct bs_image *img, char *err, size_t errlen)
 		if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
 			v = (unsigned)rand() ^ (unsigned)getpid();
 		snprintf(img->staging, sizeof img->staging, ".%s.tmp-%08x", img->key, v);
-		if (mkdirat(img->storefd, img->staging, 0700) == 0)
+		if (mkdirat(img->storefd, img->staging, 0711) == 0)
 			break;
 		if (errno != EEXIST)
 			return bs_fail(ERR, errno, "creating a staging directory in %s", img->store);

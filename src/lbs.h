@@ -63,6 +63,13 @@ int luaopen_bs_image(lua_State *L);
 struct bs_idrange;
 const struct bs_idrange *bs_lua_image_root_ids(lua_State *L, int idx);
 
+/* The path of the live bs.image root at idx, or NULL (not one, or released). */
+const char *bs_lua_image_root_path(lua_State *L, int idx);
+
+/* Records (on) or forgets a root path made in L (bs.fs.mkroot, bs.image.root):
+ * under a policy, only such paths may be a context's root. */
+void bs_lfs_note_root(lua_State *L, const char *path, int on);
+
 /* Lets bs.results.begin(path) use `path` in L; once any path is allowed,
  * only allowed paths can be begun (the trusted side registers each job's
  * result directories in the recipe sandbox). */

@@ -42,8 +42,7 @@ struct lroot {
 
 #define ROOTS_KEY "bsrun.fs.roots"
 
-/* Records (on) or forgets the path of a root made in L. */
-static void note_root(lua_State *L, const char *path, int on)
+void bs_lfs_note_root(lua_State *L, const char *path, int on)
 {
 	if (lua_getfield(L, LUA_REGISTRYINDEX, ROOTS_KEY) != LUA_TTABLE) {
 		lua_pop(L, 1);
@@ -185,7 +184,7 @@ static int l_mkroot(lua_State *L)
 		return fail(L, e, "bs.fs.mkroot: setting up a root in %s", base);
 	}
 	lua_pushfstring(L, "%s/%s", strcmp(base, "/") ? base : "", r->name);
-	note_root(L, lua_tostring(L, -1), 1);
+	bs_lfs_note_root(L, lua_tostring(L, -1), 1);
 	lua_setiuservalue(L, -2, 1);
 	return 1;
 }
@@ -203,6 +202,14 @@ static int root_arg(lua_State *L, int arg, const char *what, int *owned)
 		if (r->fd < 0)
 			luaL_error(L, "%s: the root was removed", what);
 		return r->fd;
+	}
+	if (luaL_testudata(L, arg, "bs.image.root")) {
+		const char *path = bs_lua_image_root_path(L, arg);
+
+		if (!path)
+			luaL_error(L, "%s: the root was released", what);
+		*owned = 1;
+		return bs_open_root(path);
 	}
 	if (lua_type(L, arg) != LUA_TSTRING)
 		luaL_error(L, "%s: bad argument #%d (a root from bs.fs.mkroot expected)", what, arg);
@@ -445,7 +452,7 @@ static int l_remove_tree(lua_State *L)
 		else if ((r = bs_remove_tree(root->parentfd, root->name)) == 0 || r == -ENOENT) {
 			close_root(root);
 			if (lua_getiuservalue(L, 1, 1) == LUA_TSTRING)
-				note_root(L, lua_tostring(L, -1), 0);
+				bs_lfs_note_root(L, lua_tostring(L, -1), 0);
 			lua_pop(L, 1);
 		}
 		if (r < 0 && r != -ENOENT)
@@ -636,7 +643,7 @@ void bs_lfs_push_root(lua_State *L, int fd, int parentfd, const char *name, cons
 	snprintf(r->name, sizeof r->name, "%s", name);
 	luaL_setmetatable(L, ROOT_MT);
 	lua_pushstring(L, path);
-	note_root(L, path, 1);
+	bs_lfs_note_root(L, path, 1);
 	lua_setiuservalue(L, -2, 1);
 }
 

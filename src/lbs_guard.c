@@ -310,6 +310,22 @@ void bs_guard_ctx_defaults(lua_State *L, int idx)
 		lua_remove(L, -2);
 		lua_pushvalue(L, -1);
 		lua_setfield(L, to, "root");
+	} else if (rt == LUA_TUSERDATA && luaL_testudata(L, -1, "bs.image.root")) {
+		/* an overlay root: its path, and the id range reserved for it */
+		const char *path = bs_lua_image_root_path(L, -1);
+
+		if (!path)
+			luaL_error(L, "bs.ctx.create: the root was released");
+		if (lua_getfield(L, to, "ids") == LUA_TNIL) {
+			lua_pushvalue(L, -2);
+			lua_setfield(L, to, "ids");
+		}
+		lua_pop(L, 1);
+		lua_pop(L, 1);
+		rt = LUA_TSTRING;
+		lua_pushstring(L, path);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, to, "root");
 	}
 	if (rt != LUA_TNIL) {
 		int guarded = bs_guard_push(L);

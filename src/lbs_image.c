@@ -16,6 +16,7 @@
 #include "exitcodes.h"
 #include "image.h"
 #include "lbs.h"
+#include "lbs_guard.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -95,6 +96,7 @@ static int l_acquire(lua_State *L)
 			store = lua_tostring(L, -1);
 			if (lua_type(L, -1) != LUA_TSTRING || store[0] != '/')
 				return luaL_error(L, "bs.image.acquire: options.store: expected an absolute path");
+			bs_guard_cachedir(L, "bs.image.acquire", store); /* a recipe: only the job's cache */
 		}
 		lua_pop(L, 1);
 	}
@@ -150,6 +152,8 @@ static int l_acquire(lua_State *L)
 	}
 	if (r < 0)
 		return fail(L, r, err);
+	if (r == BS_IMAGE_BUILD) /* the staging tree may be the root of the context that fills it */
+		bs_lfs_note_root(L, bs_image_tree(x->img), 1);
 	lua_pushstring(L, r == BS_IMAGE_READY ? "ready" : "build");
 	lua_pushstring(L, key);
 	return 3;
@@ -220,6 +224,7 @@ static int l_commit(lua_State *L)
 		lua_pop(L, 1);
 	}
 	info.packages = pk;
+	bs_lfs_note_root(L, bs_image_tree(x->img), 0);
 	r = bs_image_commit(x->img, (uint32_t)first, (uint32_t)count, &info, err, sizeof err);
 	free(pk);
 	if (r < 0)
@@ -233,6 +238,8 @@ static int l_close(lua_State *L)
 {
 	struct limg *x = luaL_checkudata(L, 1, IMG_MT);
 
+	if (x->img && bs_image_state(x->img) == BS_IMAGE_BUILD)
+		bs_lfs_note_root(L, bs_image_tree(x->img), 0);
 	bs_image_free(x->img);
 	x->img = NULL;
 	return 0;
@@ -281,6 +288,7 @@ static int l_root(lua_State *L)
 		bs_ns_free_range(&r->ids);
 		return fail(L, ret, err);
 	}
+	bs_lfs_note_root(L, bs_root_path(r->r), 1); /* a root recipes may name (lbs_guard) */
 	return 1;
 }
 
@@ -290,8 +298,10 @@ static int l_root_release(lua_State *L)
 	struct lroot *r = luaL_checkudata(L, 1, ROOT_MT);
 	int ret = 0;
 
-	if (r->r)
+	if (r->r) {
+		bs_lfs_note_root(L, bs_root_path(r->r), 0);
 		ret = bs_root_release(r->r);
+	}
 	r->r = NULL;
 	bs_ns_free_range(&r->ids);
 	if (ret < 0) {
@@ -320,6 +330,13 @@ static int l_root_index(lua_State *L)
 	else
 		lua_pushnil(L);
 	return 1;
+}
+
+const char *bs_lua_image_root_path(lua_State *L, int idx)
+{
+	struct lroot *r = luaL_testudata(L, idx, ROOT_MT);
+
+	return r && r->r ? bs_root_path(r->r) : NULL;
 }
 
 const struct bs_idrange *bs_lua_image_root_ids(lua_State *L, int idx)

@@ -1,6 +1,7 @@
 /* bs.rpm.download: the packages of a solution as verified local files (pkgcache.c). */
 #include "exitcodes.h"
 #include "lbs.h"
+#include "lbs_guard.h"
 #include "log.h"
 #include "pkgcache.h"
 
@@ -64,6 +65,7 @@ int bs_lua_rpm_download(lua_State *L)
 	cachedir = lua_tostring(L, -1);
 	if (lua_type(L, -1) != LUA_TSTRING || cachedir[0] != '/')
 		return luaL_error(L, "bs.rpm.download: options.cachedir: expected an absolute path");
+	bs_guard_cachedir(L, "bs.rpm.download", cachedir); /* a recipe: only the job's cache */
 	push_repo_urls(L);
 	urls = lua_gettop(L);
 	n = luaL_len(L, 2);
