@@ -51,6 +51,7 @@ return {
     "diffutils", "file", "util-linux", "perl", "libc-bin", "debianutils",
     "hostname", "procps", "less", "time", "ed", "bc", "unzip", "zip",
     "groff-base", "info", "install-info", "patchutils", "chrpath", "openssl",
+    "elfutils",
     -- autotools and friends
     "autoconf", "automake", "libtool", "libtool-bin", "libltdl-dev",
     "pkg-config", "m4", "bison", "byacc", "flex", "gettext", "texinfo",
@@ -92,6 +93,7 @@ return {
     ["libstdc++-devel"] = "libstdc++-12-dev",
     cpp = "cpp",
     ["rpm-build"] = "rpm",
+    ["redhat-rpm-config"] = "rpm",   -- Red Hat's build macros; rpm's own here
     xz = "xz-utils",
     which = "debianutils",
     groff = "groff-base",

@@ -1,5 +1,6 @@
 /* Isolation contexts: create, exec (migrate), kill, wait, free. */
 #include "ctx.h"
+#include "intr.h"
 #include "bserr.h"
 #include "caps.h"
 #include "cinit.h"
@@ -1063,6 +1064,7 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 {
 	struct bs_exec_opts defaults;
 	int gop[2] = { -1, -1 }, errp[2] = { -1, -1 }, parentfd = -1, bfd = -1, ret = 0, st = 0, timed_out = 0;
+	int interrupted = 0;
 	pid_t helper, cmd = 0;
 	struct exec_msg m, failure = { .op = 0 };
 	int64_t deadline = -1;
@@ -1143,12 +1145,17 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 			tmo = left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0;
 		}
 		n = poll(&p, 1, tmo);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR) {
+			if (bs_interrupted() && !interrupted) { /* Ctrl-C: the command dies now */
+				interrupted = 1;
+				deadline = 0;
+			}
 			continue;
+		}
 		if (n == 0) {
 			if (cmd > 0)
 				kill(cmd, SIGKILL);
-			timed_out = 1;
+			timed_out = !interrupted;
 			deadline = -1; /* the command dies now: wait for the end of file */
 			continue;
 		}
@@ -1162,6 +1169,8 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 		else if (m.op == 'E' && !failure.op)
 			failure = m;
 	}
+	if (interrupted && cmd > 0)
+		kill(cmd, SIGKILL); /* (it may have started after the interruption) */
 	if (cmd > 0) {
 		int watchfd = eo->watch ? eo->watch_fd : -1;
 
@@ -1179,6 +1188,11 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 				tmo = left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0;
 			}
 			r = poll(p, 3, tmo);
+			if (r < 0 && errno == EINTR && bs_interrupted()) {
+				syscall(SYS_pidfd_send_signal, bfd, SIGKILL, NULL, 0);
+				interrupted = 1;
+				break;
+			}
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r == 0) {
@@ -1245,7 +1259,9 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 		}
 	}
 	update_hits(c);
-	if (timed_out) {
+	if (interrupted) {
+		ret = bs_failx(ERR, EINTR, "%s: interrupted", argv[0]);
+	} else if (timed_out) {
 		c->hit |= BS_LIMIT_TIME;
 		ret = bs_failx(ERR, ETIMEDOUT, "%s: killed by the %s timeout", argv[0],
 			       bs_ctx_alive(c) ? "command" : "context");

@@ -34,6 +34,13 @@ int bs_interrupted(void)
 	return caught;
 }
 
+int bs_intr_consume(void)
+{
+	if (caught)
+		raised = 1;
+	return caught;
+}
+
 static void hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;

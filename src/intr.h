@@ -13,6 +13,10 @@ void bs_intr_install(void);
 /* The signal that interrupted bsrun, or 0. */
 int bs_interrupted(void);
 
+/* The signal that interrupted bsrun, or 0; after an interruption, the hook
+ * below no longer raises (the caller handles it: cleanup runs undisturbed). */
+int bs_intr_consume(void);
+
 /* Makes L raise one bsrun error (exit BS_EXIT_INTR, "interrupted by
  * SIGNAME") at the next Lua instruction after an interruption; code run
  * afterwards (cleanup) is not interrupted again. */

@@ -1,8 +1,10 @@
 /* The `bs` module: version, feature tests and submodules. */
 #include "lbs.h"
+#include "intr.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -51,10 +53,24 @@ static int bs_time(lua_State *L)
 	return 1;
 }
 
+/* bs.interrupted() → "SIGINT" (etc.) once bsrun was interrupted, else nil.
+ * Afterwards no interruption error is raised any more: cleanup runs. */
+static int bs_interrupted_l(lua_State *L)
+{
+	int sig = bs_intr_consume();
+	const char *name = sig ? sigabbrev_np(sig) : NULL;
+
+	if (!sig)
+		return 0;
+	lua_pushfstring(L, "SIG%s", name ? name : "?");
+	return 1;
+}
+
 int luaopen_bs(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "has", bs_has },
+		{ "interrupted", bs_interrupted_l },
 		{ "time", bs_time },
 		{ NULL, NULL },
 	};

@@ -136,7 +136,7 @@ end
 -- b.phases; steps marked `always` run even after a failure. Returns the
 -- first failure (an error value) and the failed step's name, or nil.
 local function run_steps(recipe, b, state)
-  local failure, failed_step
+  local failure, failed_step, interrupted
   for i, step in ipairs(recipe.steps) do
     if not failure or step.always then
       bs.log.info("[%d/%d] %s: %s", i, #recipe.steps, step.name, step.does)
@@ -144,13 +144,20 @@ local function run_steps(recipe, b, state)
       local t0 = bs.time()
       state:write(string.format("%s start %s\n", iso_time(t0), step.name))
       local ok, err = pcall(step.run, b)
+      local sig = bs.interrupted()   -- after Ctrl-C: this step failed, cleanup steps still run
+      if sig and not interrupted then
+        interrupted = true
+        ok, err = false, errors.is(err, errors.INTR) and err or errors.new(errors.INTR, "interrupted by %s", sig)
+      end
       local secs = bs.time() - t0
       bs.log.progress()
       state:write(string.format("%s %s %s %.3fs\n", iso_time(t0 + secs), ok and "done" or "FAILED",
         step.name, secs))
       b.phases[#b.phases + 1] = { name = step.name, start = iso_time(t0), ok = ok,
                                   seconds = math.floor(secs * 1000 + 0.5) / 1000 }
-      if not ok and not failure then failure, failed_step = err, step.name end
+      if not ok and (not failure or (interrupted and not errors.is(failure, errors.INTR))) then
+        failure, failed_step = err, step.name
+      end
     end
   end
   return failure, failed_step

@@ -20,9 +20,16 @@ function M.raise(code, fmt, ...)
   error(setmetatable({ exit = code, message = msg }, mt), 0)
 end
 
---- True when `e` is an error raised by M.raise.
-function M.is(e)
-  return getmetatable(e) == mt
+--- True when `e` is an error raised by M.raise (with exit status `code`,
+--- when given).
+function M.is(e, code)
+  return getmetatable(e) == mt and (code == nil or e.exit == code)
+end
+
+--- The error object M.raise would raise, without raising it.
+function M.new(code, fmt, ...)
+  local msg = select("#", ...) > 0 and string.format(fmt, ...) or fmt
+  return setmetatable({ exit = code, message = msg }, mt)
 end
 
 return M
