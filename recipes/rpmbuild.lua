@@ -176,6 +176,21 @@ recipe.steps = {
     end,
   },
   {
+    name = "shell",
+    does = "with --shell: an interactive shell in the build's context (after the build or at its failure)",
+    always = true,
+    run = function(b)
+      if not b.options.shell or not b.ctx then return end
+      bs.log.info("a shell in the build's context (same isolation; the build tree is %s); exit it to go on",
+        TOPDIR)
+      b.ctx:exec({ "/bin/bash", "-i" }, {
+        cwd = TOPDIR, stdin = "terminal", stdout = "terminal", stderr = "terminal",
+        env = { PATH = "/usr/bin:/bin:/usr/sbin:/sbin", HOME = "/root", TERM = os.getenv("TERM") or "dumb",
+                PS1 = "[bsrun " .. b.package.file .. "] \\w# " },
+      })
+    end,
+  },
+  {
     name = "collect",
     does = "end the context, copy RPMs out (regular files only, size-capped)",
     run = function(b)

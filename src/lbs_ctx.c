@@ -9,6 +9,7 @@
  * with __gc and __close (both kill the context) and a hidden metatable. */
 #include "caps.h"
 #include "ctx.h"
+#include "exitcodes.h"
 #include "lbs.h"
 #include "lbs_guard.h"
 #include "mountin.h"
@@ -18,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #define CTX_MT "bs.ctx"
@@ -416,11 +418,28 @@ static int opt_stream(lua_State *L, int t, const char *k, const char *what)
 {
 	int fd = -1;
 
-	if (field(L, t, k) != LUA_TNIL) {
+	int type = field(L, t, k);
+
+	if (type == LUA_TSTRING && strcmp(lua_tostring(L, -1), "terminal") == 0) {
+		/* bsrun's own stdin/stdout/stderr (bsrun --shell): a terminal only,
+		 * and in a recipe only when the user asked for a shell */
+		int own = strcmp(k, "stdin") == 0 ? 0 : strcmp(k, "stdout") == 0 ? 1 : 2;
+
+		if (bs_guard_push(L)) {
+			int allowed = lua_getfield(L, -1, "shell") == LUA_TBOOLEAN && lua_toboolean(L, -1);
+
+			lua_pop(L, 2);
+			if (!allowed)
+				bs_lua_raise(L, BS_EXIT_USAGE, "%s: '%s' = \"terminal\" needs bsrun --shell", what, k);
+		}
+		if (!isatty(own))
+			luaL_error(L, "%s: '%s' = \"terminal\": bsrun's %s is not a terminal", what, k, k);
+		fd = own;
+	} else if (type != LUA_TNIL) {
 		luaL_Stream *s = luaL_testudata(L, -1, LUA_FILEHANDLE);
 
 		if (!s)
-			luaL_error(L, "%s: '%s' must be a file handle", what, k);
+			luaL_error(L, "%s: '%s' must be a file handle or \"terminal\"", what, k);
 		if (!s->closef || !s->f)
 			luaL_error(L, "%s: '%s' is a closed file", what, k);
 		fflush(s->f);

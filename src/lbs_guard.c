@@ -125,6 +125,16 @@ void bs_guard_from_job(lua_State *L)
 	}
 	lua_pop(L, 1);
 	lua_setfield(L, -2, "cachedirs");
+	/* bsrun --shell: the user's terminal may become a shell's stdio */
+	{
+		int top = lua_gettop(L), shell = 0;
+
+		if (lua_getfield(L, job, "options") == LUA_TTABLE)
+			shell = lua_getfield(L, -1, "shell") == LUA_TBOOLEAN && lua_toboolean(L, -1);
+		lua_settop(L, top);
+		lua_pushboolean(L, shell);
+		lua_setfield(L, -2, "shell");
+	}
 	bs_guard_set(L);
 	lua_settop(L, job - 1);
 }
