@@ -48,7 +48,7 @@ static const char help_text[] =
 	"  -D, --define='NAME VALUE' define an rpm macro for the build (repeatable)\n"
 	"      --with=FEATURE        build with a conditional feature (repeatable)\n"
 	"      --without=FEATURE     build without a conditional feature (repeatable)\n"
-	"      --keep                keep the build root afterwards and say how to enter it\n"
+	"      --keep                keep the build root afterwards (mounted) and say where it is\n"
 	"      --shell               open a shell in the build's context after the build\n"
 	"  -j, --jobs=N              build up to N packages at once (1-256, default 1)\n"
 	"  -n, --dry-run             check the inputs and print the plan; build nothing\n"
