@@ -108,6 +108,50 @@ local function base_image(b)
   return img
 end
 
+-- What the packages built are and hold, asked of rpm *inside* the context
+-- (their headers are the build's: never parsed on the host): NEVRA per file,
+-- and warnings for setuid/setgid files and files outside the FHS tree.
+local FHS = { "/usr/", "/etc/", "/var/", "/opt/", "/boot/", "/srv/", "/run/", "/bin/", "/sbin/",
+              "/lib/", "/lib64/", "/dev/" }
+local QUERY = [[cd /builddir/build || exit 1
+for f in RPMS/*/*.rpm SRPMS/*.rpm; do
+  [ -f "$f" ] || continue
+  rpm -qp --nosignature --nodigest --qf "P ${f##*/} %{NAME}-%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}.%|SOURCERPM?{%{ARCH}}:{src}|\n[F %{FILEMODES:octal} %{FILENAMES}\n]" "$f"
+done > /builddir/pkginfo.txt 2>/dev/null]]
+
+local function inspect(b)
+  local how, code = b.ctx:exec({ "/bin/sh", "-c", QUERY }, { cwd = "/builddir", timeout = 300 })
+  if how ~= "exit" or code ~= 0 then
+    b.warnings[#b.warnings + 1] = "could not list the packages built (rpm -qp failed)"
+    return
+  end
+  local text = bs.fs.read(b.root, "/builddir/pkginfo.txt", { max = 16 << 20 })
+  if not text then return end
+  local pkg
+  b.nevra = {}
+  for line in text:gmatch("[^\n]+") do
+    local file, nevra = line:match("^P (%S+) (%S+)$")
+    if file then
+      pkg = nevra
+      b.nevra[file] = nevra
+    else
+      local mode, path = line:match("^F (%d+) (.+)$")
+      mode = mode and tonumber(mode, 8)
+      if mode and pkg and not pkg:match("%.src$") then
+        if mode & 0x800 ~= 0 or mode & 0x400 ~= 0 then
+          b.warnings[#b.warnings + 1] = string.format("%s: %s is set%sid (mode %o)", pkg, path,
+            mode & 0x800 ~= 0 and "u" or "g", mode & 0xfff)
+        end
+        local fhs = false
+        for _, prefix in ipairs(FHS) do fhs = fhs or path:sub(1, #prefix) == prefix end
+        if not fhs then
+          b.warnings[#b.warnings + 1] = string.format("%s: %s is outside the FHS tree", pkg, path)
+        end
+      end
+    end
+  end
+end
+
 recipe.steps = {
   {
     name = "root",
@@ -173,6 +217,7 @@ recipe.steps = {
       if how ~= "exit" or code ~= 0 then
         errors.raise(errors.BUILD, "rpmbuild -ba failed (%s %s)", how, tostring(code))
       end
+      inspect(b)
     end,
   },
   {
@@ -197,7 +242,10 @@ recipe.steps = {
       b.ctx:kill()   -- nothing of the build runs while its results are read
       for _, dir in ipairs { "RPMS", "SRPMS" } do
         local report = infra(b.results:copy_out(b.root, TOPDIR .. "/" .. dir, b.policy.results))
-        for _, f in ipairs(report.files) do b.built[#b.built + 1] = f end
+        for _, f in ipairs(report.files) do
+          f.nevra = b.nevra and b.nevra[f.name]
+          b.built[#b.built + 1] = f
+        end
         for _, w in ipairs(report.warnings) do b.warnings[#b.warnings + 1] = w end
       end
     end,

@@ -241,6 +241,7 @@ local function run_build(recipe, job, b)
   else
     print(string.format("%s: built in %.1fs, results in %s", b.package.file, bs.time() - t0, final))
     for _, p in ipairs(b.built) do print("  " .. p.file) end
+    for _, w in ipairs(b.warnings) do bs.log.warn("%s", w) end
   end
   return code
 end
