@@ -161,9 +161,17 @@ recipe.steps = {
       b.logs.installed = infra(b.results:open("installed_pkgs.log"))
       b.repos = infra(bs.rpm.repos(b.policy.repos, { cachedir = b.job.cachedir .. "/repos",
                                                      arch = b.policy.arch }))
-      b.image = base_image(b)
-      b.root = infra(bs.image.root(b.image, { disk = b.policy.isolation.disk }))
-      b.ctx = infra(bs.ctx.create { root = b.root })
+      if os.getenv("BSRUN_BENCH_NO_IMAGE") == "1" then
+        -- bench/rebuild.sh's "before base images" figure: the base set
+        -- installed into every fresh root, as builds did before
+        b.root = infra(bs.fs.mkroot())
+        b.ctx = infra(bs.ctx.create { root = b.root, own_root = true })
+        install(b, b.policy.base, "base set")
+      else
+        b.image = base_image(b)
+        b.root = infra(bs.image.root(b.image, { disk = b.policy.isolation.disk }))
+        b.ctx = infra(bs.ctx.create { root = b.root })
+      end
     end,
   },
   {
@@ -259,8 +267,10 @@ recipe.steps = {
       if b.repos then b.repos:close() end
       if b.root and b.options.keep then
         bs.log.info("the build root is kept, mounted at %s (umount it when done)", b.root.path)
-      elseif b.root then
+      elseif b.root and b.image then
         infra(b.root:release())
+      elseif b.root then
+        infra(bs.fs.remove_tree(b.root))
       end
       if b.image then b.image:close() end
     end,
