@@ -1,9 +1,11 @@
 /* Runs every Check suite of bsrun's unit tests. */
 #include "tests.h"
 
+#include <ftw.h>
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void run_lua(lua_State *L, const char *code)
@@ -27,6 +29,22 @@ const char *lua_error_of(lua_State *L, const char *code)
 	snprintf(msg, sizeof msg, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "(non-string error)");
 	lua_pop(L, 1);
 	return msg;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void rm_rf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 int main(void)

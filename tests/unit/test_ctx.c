@@ -134,21 +134,10 @@ static void fixture_up(void)
 	ctx_ok = 1;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 static void fixture_down(void)
 {
 	if (tmpdir[0])
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		rm_rf(tmpdir);
 }
 
 /* ---- helpers ---- */

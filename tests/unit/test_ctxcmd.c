@@ -103,21 +103,10 @@ static void fixture_up(void)
 	ok = 1;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 static void fixture_down(void)
 {
 	if (tmpdir[0])
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		rm_rf(tmpdir);
 }
 
 /* Runs argv (NULL-terminated) with stdin from `in` (NULL: /dev/null) and

@@ -122,17 +122,6 @@ static struct bs_image *build(const char *word)
 	return img;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 static int mounted_under(const char *prefix)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "r");
@@ -216,7 +205,7 @@ static void fixture_down(void)
 	if (f)
 		fclose(f);
 	if (tmpdir[0])
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		rm_rf(tmpdir);
 }
 
 /* ---- tests ---- */

@@ -166,17 +166,6 @@ static void fixture_up(void)
 	ok = 1;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 static void fixture_down(void)
 {
 	if (have_user) {
@@ -189,7 +178,7 @@ static void fixture_down(void)
 	}
 	rm_tmp_registry(65534);
 	if (tmpdir[0])
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		rm_rf(tmpdir);
 }
 
 /* ---- in the child that runs as the user ---- */

@@ -7,6 +7,10 @@
 
 #ifndef BSRUN_SRCDIR
 #define BSRUN_SRCDIR "."
+/* Removes the directory tree at path (a test's own temporary directory),
+ * without following symlinks or crossing mounts. */
+void rm_rf(const char *path);
+
 #endif
 
 Suite *cli_suite(void);
@@ -40,5 +44,9 @@ void run_lua(lua_State *L, const char *code);
 /* Runs chunk `code` in L and returns the error message it raised (a static
  * copy), or NULL when it ran without error. */
 const char *lua_error_of(lua_State *L, const char *code);
+
+/* Removes the directory tree at path (a test's own temporary directory),
+ * without following symlinks or crossing mounts. */
+void rm_rf(const char *path);
 
 #endif
