@@ -100,6 +100,14 @@ local function base_image(b)
     local info = ctx:info()
     ctx:kill()
     infra(img:commit(info))
+    -- the cache grew: keep it under the policy's size cap (least recently used go)
+    local cap = b.policy.cache and b.policy.cache.max_size
+    if cap then
+      local gone = infra(bs.image.prune { max_size = cap, keep = img, store = b.job.cachedir .. "/images" })
+      for _, key in ipairs(gone) do
+        bs.log.info("the image cache is over its cap (%d bytes): removed image %s", cap, key:sub(1, 12))
+      end
+    end
   else
     b.logs.root:write(string.format("base set: %d packages from the cached image %s\n", #pkgs, img:key()))
     for _, p in ipairs(pkgs) do b.logs.installed:write(p.nevra, "\n") end

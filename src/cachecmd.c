@@ -2,6 +2,7 @@
 #include "cachecmd.h"
 #include "exitcodes.h"
 #include "image.h"
+#include "imgstore.h"
 #include "log.h"
 
 #include <dirent.h>
@@ -29,71 +30,6 @@ int bs_cache_store(char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-struct keys {
-	char (*v)[65];
-	size_t n;
-};
-
-static int cmp_key(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/* Every key with an image, a lock or a staging tree in the store (sorted,
- * unique). Returns 0, or -errno when the store cannot be read (-ENOENT: none). */
-static int store_keys(const char *store, struct keys *k)
-{
-	DIR *d = opendir(store);
-	struct dirent *de;
-	size_t cap = 0;
-
-	k->v = NULL;
-	k->n = 0;
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		const char *s = de->d_name + (de->d_name[0] == '.');
-		char key[65];
-
-		if (strlen(s) < 64)
-			continue;
-		memcpy(key, s, 64);
-		key[64] = '\0';
-		if (!bs_image_key_valid(key) || (s[64] && strcmp(s + 64, ".lock") != 0 && strncmp(s + 64, ".tmp-", 5) != 0))
-			continue;
-		if (k->n == cap) {
-			void *nv = realloc(k->v, (cap = cap ? cap * 2 : 16) * sizeof *k->v);
-
-			if (!nv) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			k->v = nv;
-		}
-		memcpy(k->v[k->n++], key, 65);
-	}
-	closedir(d);
-	if (k->n > 1)
-		qsort(k->v, k->n, sizeof *k->v, cmp_key);
-	if (k->n > 1) {
-		size_t j = 1;
-
-		for (size_t i = 1; i < k->n; i++)
-			if (strcmp(k->v[i], k->v[j - 1]) != 0)
-				memcpy(k->v[j++], k->v[i], 65);
-		k->n = j;
-	}
-	return 0;
-}
-
-static int has_image(const char *store, const char *key)
-{
-	char p[PATH_MAX + 80];
-
-	snprintf(p, sizeof p, "%s/%s", store, key);
-	return access(p, F_OK) == 0;
-}
-
 static void when(time_t t, char *buf, size_t len)
 {
 	struct tm tm;
@@ -102,14 +38,14 @@ static void when(time_t t, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-static int cmd_list(const char *store, const struct keys *k)
+static int cmd_list(const char *store, const struct bs_image_keys *k)
 {
 	printf("%-64s  %-12s %8s %10s  %s\n", "KEY", "POLICY", "PACKAGES", "SIZE", "LAST USE");
 	for (size_t i = 0; i < k->n; i++) {
 		struct bs_image_meta m;
 		char err[512], used[32];
 
-		if (!has_image(store, k->v[i]))
+		if (!bs_image_present(store, k->v[i]))
 			continue;
 		if (bs_image_check(store, k->v[i], &m, err, sizeof err) < 0) {
 			printf("%-64s  (fails its check: %s)\n", k->v[i], err);
@@ -122,14 +58,14 @@ static int cmd_list(const char *store, const struct keys *k)
 	return BS_EXIT_OK;
 }
 
-static int cmd_verify(const char *store, const struct keys *k)
+static int cmd_verify(const char *store, const struct bs_image_keys *k)
 {
 	int bad = 0;
 
 	for (size_t i = 0; i < k->n; i++) {
 		char err[512];
 
-		if (!has_image(store, k->v[i]))
+		if (!bs_image_present(store, k->v[i]))
 			continue;
 		if (bs_image_verify(store, k->v[i], err, sizeof err) < 0) {
 			printf("%s FAILED: %s\n", k->v[i], err);
@@ -140,7 +76,7 @@ static int cmd_verify(const char *store, const struct keys *k)
 	return bad ? BS_EXIT_BUILD : BS_EXIT_OK;
 }
 
-static int cmd_prune(const char *store, const struct keys *k, int days)
+static int cmd_prune(const char *store, const struct bs_image_keys *k, int days)
 {
 	time_t limit = days < 0 ? 0 : time(NULL) - (time_t)days * 86400;
 	int code = BS_EXIT_OK;
@@ -150,7 +86,7 @@ static int cmd_prune(const char *store, const struct keys *k, int days)
 		char err[512];
 		int r, bad = 0;
 
-		if (has_image(store, k->v[i])) {
+		if (bs_image_present(store, k->v[i])) {
 			bad = bs_image_check(store, k->v[i], &m, err, sizeof err) < 0;
 			if (!bad && days >= 0 && m.last_use > limit)
 				continue;
@@ -171,7 +107,7 @@ int bs_cache_command(const struct bs_opts *o)
 {
 	const char *sub = o->args.n ? o->args.v[0] : NULL;
 	char store[PATH_MAX];
-	struct keys k;
+	struct bs_image_keys k;
 	int r, code;
 
 	if (!sub || (strcmp(sub, "list") != 0 && strcmp(sub, "verify") != 0 && strcmp(sub, "prune") != 0)) {
@@ -191,7 +127,7 @@ int bs_cache_command(const struct bs_opts *o)
 		bs_log(BS_LOG_ERROR, "the image store's path is too long");
 		return BS_EXIT_INFRA;
 	}
-	r = store_keys(store, &k);
+	r = bs_image_store_keys(store, &k);
 	if (r == -ENOENT)
 		r = 0; /* no store yet: nothing cached */
 	if (r < 0) {
@@ -211,7 +147,7 @@ int bs_cache_command(const struct bs_opts *o)
 			memcpy(k.v[i], o->args.v[i + 1], 65);
 		if (strcmp(sub, "verify") == 0)
 			for (size_t i = 0; i < k.n; i++)
-				if (!has_image(store, k.v[i])) {
+				if (!bs_image_present(store, k.v[i])) {
 					bs_log(BS_LOG_ERROR, "bsrun cache verify: no image %s in %s", k.v[i], store);
 					free(k.v);
 					return BS_EXIT_USAGE;

@@ -15,6 +15,7 @@
 #include "ctx.h"
 #include "exitcodes.h"
 #include "image.h"
+#include "imgstore.h"
 #include "lbs.h"
 #include "lbs_guard.h"
 
@@ -245,6 +246,56 @@ static int l_close(lua_State *L)
 	return 0;
 }
 
+static void pruned(void *ud, const char *key, uint64_t size)
+{
+	lua_State *L = ud;
+
+	(void)size;
+	lua_pushstring(L, key);
+	lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -1) + 1);
+}
+
+/* bs.image.prune{ max_size = bytes [, keep = img] [, store = ] } → list of the
+ * keys removed (least recently used first, images in use kept) | nil, msg, errno */
+static int l_prune(lua_State *L)
+{
+	static const char *const keys[] = { "max_size", "keep", "store", NULL };
+	const char *store = NULL, *keep = NULL;
+	char defstore[4096], err[512];
+	lua_Integer max;
+	int isnum, r;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	bs_lua_check_keys(L, 1, "bs.image.prune", keys, BS_KEYS_OPTION);
+	lua_getfield(L, 1, "max_size");
+	max = lua_tointegerx(L, -1, &isnum);
+	lua_pop(L, 1);
+	if (!isnum || max < 0)
+		return luaL_error(L, "bs.image.prune: 'max_size' must be a size in bytes");
+	if (lua_getfield(L, 1, "store") != LUA_TNIL) {
+		store = lua_tostring(L, -1);
+		if (lua_type(L, -1) != LUA_TSTRING || store[0] != '/')
+			return luaL_error(L, "bs.image.prune: 'store' must be an absolute path");
+		bs_guard_cachedir(L, "bs.image.prune", store);
+	} else {
+		if (bs_cache_store(defstore, sizeof defstore) < 0)
+			return luaL_error(L, "bs.image.prune: the store's path is too long");
+		store = defstore;
+	}
+	if (lua_getfield(L, 1, "keep") != LUA_TNIL) {
+		struct limg *x = luaL_testudata(L, -1, IMG_MT);
+
+		if (!x || !x->img)
+			return luaL_error(L, "bs.image.prune: 'keep' must be an open image");
+		keep = bs_image_keyof(x->img);
+	}
+	lua_newtable(L);
+	r = bs_image_prune_to(store, (uint64_t)max, keep, pruned, L, err, sizeof err);
+	if (r < 0)
+		return fail(L, r, err);
+	return 1;
+}
+
 /* ---- roots ---- */
 
 /* bs.image.root(img, { disk = bytes [, rootsdir = ] }) → root | nil, msg, errno.
@@ -369,6 +420,7 @@ int luaopen_bs_image(lua_State *L)
 	static const luaL_Reg funcs[] = {
 		{ "acquire", l_acquire },
 		{ "root", l_root },
+		{ "prune", l_prune },
 		{ NULL, NULL },
 	};
 

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "ctx.h"
 #include "image.h"
+#include "imgstore.h"
 #include "lstate.h"
 #include "tests.h"
 
@@ -431,6 +432,59 @@ START_TEST(test_abandoned_staging_removed)
 }
 END_TEST
 
+static void pruned_cb(void *ud, const char *key, uint64_t size)
+{
+	char *list = ud;
+
+	(void)size;
+	strcat(list, key);
+	strcat(list, " ");
+}
+
+/* The size cap: the least recently used images go first; an image in use
+ * and the one to keep stay. */
+START_TEST(test_prune_to_size)
+{
+	struct bs_image *img[3];
+	const char *words[] = { "old", "mid", "new" };
+	char keys[3][65], err[512] = "", removed[1024] = "", p[PATH_MAX];
+	struct bs_image_meta m;
+	struct timespec t[2];
+
+	NEED(img_ok, img_why);
+	/* a store of its own: the other tests' images are not part of this */
+	strcat(store, "-prune");
+	for (int i = 0; i < 3; i++) {
+		img[i] = build(words[i]);
+		key_of(words[i], keys[i]);
+		/* last use: old < mid < new, an hour apart */
+		snprintf(p, sizeof p, "%s/%s.lock", store, keys[i]);
+		t[0].tv_sec = t[1].tv_sec = time(NULL) - (3 - i) * 3600;
+		t[0].tv_nsec = t[1].tv_nsec = 0;
+		ck_assert_int_eq(utimensat(AT_FDCWD, p, t, 0), 0);
+	}
+	ck_assert_int_eq(bs_image_check(store, keys[0], &m, err, sizeof err), 0);
+	bs_image_free(img[0]);
+	bs_image_free(img[1]);
+	/* room for two: the oldest goes */
+	ck_assert_int_eq(bs_image_prune_to(store, 2 * m.size, NULL, pruned_cb, removed, err, sizeof err), 0);
+	ck_assert_msg(strstr(removed, keys[0]) && !strstr(removed, keys[1]), "%s", removed);
+	ck_assert(!bs_image_present(store, keys[0]) && bs_image_present(store, keys[1]));
+	/* room for none: "mid" goes, "new" is in use (pinned by img[2]) and stays */
+	removed[0] = 0;
+	ck_assert_int_eq(bs_image_prune_to(store, 0, NULL, pruned_cb, removed, err, sizeof err), 0);
+	ck_assert_msg(strstr(removed, keys[1]) && !strstr(removed, keys[2]), "%s", removed);
+	ck_assert(bs_image_present(store, keys[2]));
+	bs_image_free(img[2]);
+	/* keep_key stays even when unused */
+	ck_assert_int_eq(bs_image_prune_to(store, 0, keys[2], NULL, NULL, err, sizeof err), 0);
+	ck_assert(bs_image_present(store, keys[2]));
+	ck_assert_int_eq(bs_image_prune_to(store, 0, NULL, NULL, NULL, err, sizeof err), 0);
+	ck_assert(!bs_image_present(store, keys[2]));
+	store[strlen(store) - strlen("-prune")] = '\0';
+}
+END_TEST
+
 static void corrupt_case(const char *word, void (*spoil)(const char *dir), int cheap)
 {
 	struct bs_image *img = build(word), *again = NULL;
@@ -815,6 +869,7 @@ Suite *image_suite(void)
 	tcase_add_test(tc, test_concurrent_one_key);
 	tcase_add_test(tc, test_keys_do_not_wait);
 	tcase_add_test(tc, test_abandoned_staging_removed);
+	tcase_add_test(tc, test_prune_to_size);
 	tcase_add_test(tc, test_corrupted_refused);
 	tcase_add_test(tc, test_root_cannot_change_image);
 	tcase_add_test(tc, test_root_release_fast);
