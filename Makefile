@@ -84,7 +84,7 @@ $(UNIT): $(TEST_OBJS) $(CORE_OBJS) $(HELPERS)
 check: deps
 	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli check-hostdist check-e2e
 
-check-unit: $(UNIT)
+check-unit: $(UNIT) src/bsrun
 	$(UNIT)
 
 check-cli: src/bsrun
