@@ -49,7 +49,7 @@ UNIT       := $(BUILD)/unit-tests
 # measure forks and memory).
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist demo install uninstall bench valgrind clean deps
+.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist check-attacks demo install uninstall bench valgrind clean deps
 all: src/bsrun
 asan: src/bsrun
 
@@ -93,6 +93,10 @@ check-cli: src/bsrun
 # real rebuilds through bsrun against the hostdist repository (made once)
 check-e2e: src/bsrun
 	tests/e2e/run
+
+# hostile builds through bsrun, the host checked afterwards
+check-attacks: src/bsrun
+	tests/attacks/run
 
 # the hostdist repository (tools/mkhostdist) built, installed into a
 # temporary root and used there (root, apt access; minutes on a first run)
