@@ -82,7 +82,7 @@ $(UNIT): $(TEST_OBJS) $(CORE_OBJS) $(HELPERS)
 
 # make check: install what is missing, build, run unit and CLI tests.
 check: deps
-	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli check-hostdist check-e2e
+	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli check-hostdist check-e2e check-attacks
 
 check-unit: $(UNIT) src/bsrun
 	$(UNIT)
