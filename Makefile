@@ -108,7 +108,7 @@ check-lua:
 	lua5.4 tests/lua/policy_fixtures.lua
 
 valgrind: $(UNIT)
-	CK_FORK=no valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
+	CK_FORK=no valgrind --quiet --fair-sched=yes --leak-check=full --show-leak-kinds=definite,indirect \
 	  --errors-for-leak-kinds=definite,indirect --error-exitcode=99 $(UNIT)
 
 demo: deps
