@@ -1,5 +1,6 @@
 /* bs_buildrequires: src.rpm → BuildRequires, evaluated in the context (see breq.h). */
 #include "breq.h"
+#include "mkdirs.h"
 #include "bserr.h"
 #include "inctx.h"
 #include "install.h"
@@ -45,20 +46,6 @@ struct child {
 	uint32_t uid, gid;
 };
 
-static void mkdirs(const char *path)
-{
-	char buf[600];
-
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(buf, 0755);
-			*p = '/';
-		}
-	mkdir(buf, 0755);
-}
-
 static int has_suffix(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -101,7 +88,7 @@ static int setup_child(void *arg)
 	common_macros(st->topdir);
 	for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
 		snprintf(dir, sizeof dir, "%s/%s", st->topdir, subdirs[i]);
-		mkdirs(dir);
+		(void)bs_mkdirs(dir, 0755);
 	}
 	snprintf(dir, sizeof dir, "%s/SRPMS", st->topdir);
 	if ((d = opendir(dir))) {

@@ -593,6 +593,21 @@ static int make_cgroup(struct bs_ctx *c, const struct bs_ctx_opts *o, char *err,
 			(o->memory != 0) + (o->pids != 0) + (o->cpu_weight != 0) > 1 ? "s" : "", why);
 }
 
+/* A context object with every descriptor closed (-1) and no init yet. */
+static struct bs_ctx *ctx_alloc(void)
+{
+	struct bs_ctx *c = calloc(1, sizeof *c);
+
+	if (!c)
+		return NULL;
+	c->pidfd = c->ctl = -1;
+	c->init_status = -1;
+	c->ids.lockfd = -1;
+	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd; i++)
+		c->nsfd[i] = -1;
+	return c;
+}
+
 int bs_ctx_reserve_ids(const struct bs_ctx_opts *o, struct bs_idrange *r, char *err, size_t errlen)
 {
 	char rundir[4200];
@@ -618,14 +633,9 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	*out = NULL;
 	if ((ret = validate(o, ERR)) < 0 || (ret = bs_rootfs_check(&rf, ERR)) < 0)
 		return ret;
-	c = calloc(1, sizeof *c);
+	c = ctx_alloc();
 	if (!c)
 		return bs_fail(ERR, ENOMEM, "context");
-	c->pidfd = c->ctl = -1;
-	c->init_status = -1;
-	c->ids.lockfd = -1;
-	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd; i++)
-		c->nsfd[i] = -1;
 	c->caps = o->caps;
 	c->nofile = o->nofile;
 	c->fsize = o->fsize;
@@ -750,14 +760,9 @@ int bs_ctx_attach(const struct bs_ctx_ref *ref, struct bs_ctx **out, char *err, 
 	int ret;
 
 	*out = NULL;
-	c = calloc(1, sizeof *c);
+	c = ctx_alloc();
 	if (!c)
 		return bs_fail(ERR, ENOMEM, "context");
-	c->pidfd = c->ctl = -1;
-	c->init_status = -1;
-	c->ids.lockfd = -1;
-	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd; i++)
-		c->nsfd[i] = -1;
 	c->attached = 1;
 	c->id = ref->id;
 	c->caps = ref->caps;

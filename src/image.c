@@ -1,5 +1,6 @@
 /* The image store: keys, the acquire/commit protocol, checks, removal. */
 #include "image.h"
+#include "mkdirs.h"
 #include "bserr.h"
 #include "manifest.h"
 #include "rmtree.h"
@@ -60,29 +61,6 @@ int bs_image_key_valid(const char *s)
 	return i == 64;
 }
 
-/* mkdir -p (0711 for what it creates: the context that fills a staging tree
- * runs as another uid and must reach it); the store path is configuration. */
-static int mkdirs(const char *path)
-{
-	char p[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n >= sizeof p)
-		return -ENAMETOOLONG;
-	memcpy(p, path, n + 1);
-	for (char *s = p + 1;; s++)
-		if (*s == '/' || !*s) {
-			char c = *s;
-
-			*s = '\0';
-			if (mkdir(p, 0711) < 0 && errno != EEXIST)
-				return -errno;
-			*s = c;
-			if (!c)
-				return 0;
-		}
-}
-
 /* The store's directory fd: ours, not writable by anyone else. */
 static int open_store(const char *store, int create, char *err, size_t errlen)
 {
@@ -91,7 +69,9 @@ static int open_store(const char *store, int create, char *err, size_t errlen)
 
 	if (!store || store[0] != '/')
 		return bs_failx(ERR, EINVAL, "image store '%s': not an absolute path", store ? store : "(null)");
-	if (create && (ret = mkdirs(store)) < 0)
+	/* 0711 for what is created: the context that fills a staging tree runs
+	 * as another uid and must reach it */
+	if (create && (ret = bs_mkdirs(store, 0711)) < 0)
 		return bs_fail(ERR, -ret, "image store %s", store);
 	fd = open(store, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)

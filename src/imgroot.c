@@ -1,6 +1,7 @@
 /* Fresh roots: overlayfs over an idmapped, read-only image tree with a
  * private tmpfs upper layer, all made with the fd-based mount API. */
 #include "bserr.h"
+#include "mkdirs.h"
 #include "image.h"
 
 #include <errno.h>
@@ -197,25 +198,13 @@ out:
  * random names); the roots directory is configuration. */
 static int open_rootsdir(const char *dir, char *err, size_t errlen)
 {
-	char p[PATH_MAX];
-	size_t n = strlen(dir);
 	struct stat st;
 	int fd;
 
-	if (dir[0] != '/' || n >= sizeof p - 80)
+	if (dir[0] != '/' || strlen(dir) >= PATH_MAX - 80)
 		return bs_failx(ERR, EINVAL, "roots directory '%s': not an absolute path", dir);
-	memcpy(p, dir, n + 1);
-	for (char *s = p + 1;; s++)
-		if (*s == '/' || !*s) {
-			char c = *s;
-
-			*s = '\0';
-			if (mkdir(p, 0711) < 0 && errno != EEXIST)
-				return bs_fail(ERR, errno, "roots directory %s", p);
-			*s = c;
-			if (!c)
-				break;
-		}
+	if ((fd = bs_mkdirs(dir, 0711)) < 0)
+		return bs_fail(ERR, -fd, "roots directory %s", dir);
 	fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return bs_fail(ERR, errno, "roots directory %s", dir);

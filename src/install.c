@@ -1,5 +1,6 @@
 /* bs_install: a librpm transaction run inside a context (see install.h). */
 #include "install.h"
+#include "mkdirs.h"
 #include "bserr.h"
 #include "inctx.h"
 
@@ -120,20 +121,6 @@ static void send_problems(int chan, rpmps ps)
 	rpmpsFreeIterator(it);
 }
 
-static void mkdirs(const char *path)
-{
-	char buf[256];
-
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(buf, 0755);
-			*p = '/';
-		}
-	mkdir(buf, 0755);
-}
-
 /* The macros of the transaction (pushed in the context's copy of bsrun's
  * rpm configuration, so bsrun's own stays as it was). */
 static void push_macros(unsigned flags)
@@ -160,7 +147,7 @@ static int install_child(void *arg)
 	push_macros(st->flags);
 	if (st->flags & BS_INSTALL_NODOCS)
 		tf |= RPMTRANS_FLAG_NODOCS;
-	mkdirs("/var/lib/rpm");
+	(void)bs_mkdirs("/var/lib/rpm", 0755);
 	ts = rpmtsCreate();
 	rpmtsSetRootDir(ts, "/");
 	rpmtsSetFlags(ts, tf);

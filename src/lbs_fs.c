@@ -11,6 +11,7 @@
  * the job's result directories and only within the policy's results limits,
  * and roots are made only in the default work directory. */
 #include "copyout.h"
+#include "mkdirs.h"
 #include "exitcodes.h"
 #include "fsin.h"
 #include "lbs.h"
@@ -89,30 +90,6 @@ static void close_root(struct lroot *r)
 
 /* ---- mkroot ---- */
 
-/* mkdir -p with mode for the directories it creates; the path is trusted. */
-static int mkdirs(const char *path, mode_t mode)
-{
-	char p[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n >= sizeof p)
-		return -ENAMETOOLONG;
-	memcpy(p, path, n + 1);
-	for (char *s = p + 1;; s++) {
-		if (*s == '/' || !*s) {
-			char c = *s;
-
-			*s = '\0';
-			if (mkdir(p, mode) < 0 && errno != EEXIST)
-				return -errno;
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
-}
-
 /* bs.fs.mkroot([workdir]) → root | nil, msg, errno. The work directory (and
  * the missing directories above it) are created 0711, owned by the caller, and
  * must not be group- or world-writable. */
@@ -136,7 +113,7 @@ static int l_mkroot(lua_State *L)
 	luaL_setmetatable(L, ROOT_MT);
 	/* 0711: only we list or create there; a context's init (another uid, in
 	 * its user namespace) must still reach the root by path */
-	if ((e = mkdirs(base, 0711)) < 0)
+	if ((e = bs_mkdirs(base, 0711)) < 0)
 		return fail(L, e, "bs.fs.mkroot: work directory %s", base);
 	bfd = open(base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (bfd < 0)
@@ -425,7 +402,7 @@ static int l_copy_out(lua_State *L)
 	}
 	lua_settop(L, 4);
 	bs_guard_dest(L, what, dest);
-	if ((r = mkdirs(dest, 0755)) < 0 || (destfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	if ((r = bs_mkdirs(dest, 0755)) < 0 || (destfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = r < 0 ? r : -errno;
 		return fail(L, r, "bs.fs.copy_out: destination %s", dest);
 	}

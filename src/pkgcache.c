@@ -1,5 +1,6 @@
 /* The package download cache: CACHEDIR/packages/TYPE/CHECKSUM.rpm. */
 #include "pkgcache.h"
+#include "mkdirs.h"
 #include "fetch.h"
 
 #include <errno.h>
@@ -125,26 +126,6 @@ static int use_local(const struct bs_pkgcache_req *req, struct bs_pkgcache_res *
 	return 0;
 }
 
-/* mkdir -p for the cache's own directories (absolute path). */
-static int make_dirs(char *path)
-{
-	for (char *p = path + 1;; p++) {
-		if (*p == '/' || !*p) {
-			char c = *p;
-
-			*p = '\0';
-			if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-				*p = c;
-				return -errno;
-			}
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
-}
-
 int bs_pkgcache_get(const char *cachedir, const struct bs_pkgcache_req *req,
 		    struct bs_pkgcache_res *res, char *err, size_t errlen)
 {
@@ -174,7 +155,7 @@ int bs_pkgcache_get(const char *cachedir, const struct bs_pkgcache_req *req,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if ((rc = make_dirs(dir)) < 0) {
+	if ((rc = bs_mkdirs(dir, 0755)) < 0) {
 		snprintf(err, errlen, "%s: cannot create the package cache %s: %s", req->url, dir, strerror(-rc));
 		goto out;
 	}

@@ -1,5 +1,6 @@
 /* A build's result directory, staged and put in place in one rename. */
 #include "results.h"
+#include "mkdirs.h"
 #include "bserr.h"
 #include "rmtree.h"
 
@@ -34,23 +35,6 @@ int bs_results_name_ok(const char *name)
 	return 1;
 }
 
-/* mkdir -p for the user's own path (its symlinks are the user's). */
-static int mkdirs(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			int e = errno;
-			*p = '/';
-			return -e;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
 int bs_results_begin(const char *path, struct bs_results **out, char *err, size_t errlen)
 {
 	struct bs_results *r;
@@ -80,9 +64,7 @@ int bs_results_begin(const char *path, struct bs_results **out, char *err, size_
 	}
 	if (slash && slash != copy) {
 		*slash = 0;
-		ret = mkdirs(copy);
-		if (ret == 0 && mkdir(copy, 0755) < 0 && errno != EEXIST)
-			ret = -errno;
+		ret = bs_mkdirs(copy, 0755); /* the user's own path: its symlinks are the user's */
 		if (ret < 0) {
 			bs_fail(err, errlen, -ret, "creating %s", copy);
 			goto fail;
