@@ -76,6 +76,15 @@ local function read_header(pkg)
   local rpm = require("bs").rpm
   if not rpm.header then return nil end
   local h = rpm.header(pkg.path)
+  -- NAME-VERSION-RELEASE becomes a directory name (./results/NVR, DIR/NVR):
+  -- only what rpmbuild itself accepts there, never "/", ".." or control bytes
+  for _, tag in ipairs { "name", "version", "release" } do
+    local v = h[tag]
+    if type(v) ~= "string" or not v:find("^[%w_+][%w._+~^-]*$") then
+      errors.raise(errors.USAGE, "%s: the header's %s '%s' is not a valid package %s", pkg.path, tag,
+        tostring(v), tag)
+    end
+  end
   h.nvr = string.format("%s-%s-%s", h.name, h.version, h.release)
   return h
 end
