@@ -43,6 +43,8 @@ struct bs_ctx {
 	int nstypes;      /* namespaces to enter */
 	int single_id_map;
 	int attached;     /* another process's context (bs_ctx_attach) */
+	int ran;          /* a command was started in it */
+	int oom_done;     /* protect_init_from_oom was called */
 	char *desc;       /* registry text without the command line */
 	unsigned hit;     /* BS_LIMIT_* seen so far */
 	unsigned unenforced; /* BS_LIMIT_* asked for but not enforced (rootless) */
@@ -225,14 +227,18 @@ static int die_with_parent(int parentfd, char *err, size_t errlen)
 
 /* The cgroup's OOM killer must pick the build's processes, never the
  * context's init (that would end the context and lose the build's status).
- * Commands are forked from bsrun's side, not from the init, so none inherits
- * this. Best effort: an unprivileged bsrun may not lower the score. */
-static void protect_init_from_oom(pid_t pid)
+ * Done once, before anything but init runs in the context and after init
+ * forked the first command (exec_by_init), so no command inherits it. Best
+ * effort: a bsrun without CAP_SYS_RESOURCE may not lower the score. */
+static void protect_init_from_oom(struct bs_ctx *c)
 {
 	char path[64];
 	int fd;
 
-	snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+	if (c->oom_done || c->attached || c->pid <= 0)
+		return;
+	c->oom_done = 1;
+	snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)c->pid);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -278,11 +284,11 @@ static int not_dumpable(char *err, size_t errlen)
 /* The privilege drop shared by init and commands, in the order of the notes:
  * (ids done) → bounding set → ambient → capset → securebits → NO_NEW_PRIVS.
  * seccomp comes separately, last. */
-static int drop_privileges(uint64_t caps, char *err, size_t errlen)
+static int drop_privileges(uint64_t bound, uint64_t caps, char *err, size_t errlen)
 {
 	int ret;
 
-	if ((ret = bs_caps_drop(caps, ERR)) < 0)
+	if ((ret = bs_caps_drop_bound(bound, caps, ERR)) < 0)
 		return ret;
 	if ((ret = bs_caps_no_new_privs()) < 0)
 		return bs_fail(ERR, -ret, "PR_SET_NO_NEW_PRIVS");
@@ -330,8 +336,10 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 		return bs_fail(ERR, errno, "setsid");
 	if ((ret = bs_rlimits_apply(o->nofile, o->fsize)) < 0)
 		return bs_fail(ERR, -ret, "setrlimit");
-	/* init keeps CAP_KILL: it must be able to kill whatever the build becomes */
-	if ((ret = drop_privileges(a->c->caps | BS_CAP(CAP_KILL), ERR)) < 0)
+	/* init keeps CAP_KILL: it must be able to kill whatever the build
+	 * becomes. The bounding set is the commands': the first command,
+	 * forked by init, inherits it */
+	if ((ret = drop_privileges(a->c->caps, a->c->caps | BS_CAP(CAP_KILL), ERR)) < 0)
 		return ret;
 	if ((ret = bs_seccomp_apply(a->c->filter)) < 0)
 		return bs_fail(ERR, -ret, "loading the seccomp filter");
@@ -339,6 +347,9 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 	 * ptrace it, read its memory (a copy of bsrun's) or its fds */
 	return not_dumpable(ERR);
 }
+
+static pid_t init_spawn(void *arg, const char *payload, size_t len, const int *fds, int nfds, char *err,
+			size_t errlen);
 
 static _Noreturn void init_main(struct init_args *a)
 {
@@ -364,7 +375,7 @@ static _Noreturn void init_main(struct init_args *a)
 	close(a->parentfd);
 	if (bs_cinit_send(a->ctl, 'R', 0, NULL) < 0)
 		_exit(1);
-	bs_cinit_run(a->ctl, a->o->timeout_s, a->lfd, a->c->nstypes);
+	bs_cinit_run(a->ctl, a->o->timeout_s, a->lfd, a->c->nstypes, init_spawn, a);
 }
 
 /* ---- create ---- */
@@ -718,7 +729,6 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	if (c->cg && (ret = bs_cgroup_attach(c->cg, c->pid, ERR)) < 0)
 		goto fail;
-	protect_init_from_oom(c->pid);
 	if ((ret = bs_cinit_send(c->ctl, 'G', 0, NULL)) < 0) {
 		bs_fail(ERR, -ret, "starting the context's init");
 		goto fail;
@@ -894,7 +904,7 @@ static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const s
 		ret = bs_fail(err, sizeof err, errno, "setresgid %u", (unsigned)eo->gid);
 		goto fail;
 	}
-	if ((ret = drop_privileges(c->caps, err, sizeof err)) < 0)
+	if ((ret = drop_privileges(c->caps, c->caps, err, sizeof err)) < 0)
 		goto fail;
 	if (eo->uid != 0 && setresuid(eo->uid, eo->uid, eo->uid) < 0) {
 		ret = bs_fail(err, sizeof err, errno, "setresuid %u", (unsigned)eo->uid);
@@ -1014,6 +1024,193 @@ fail:
 	_exit(1);
 }
 
+/* ---- the first command, started by init (exec_by_init) ---- */
+
+/* The 'X' payload: this header, then NUL-terminated strings: cwd, argv,
+ * env. */
+struct first_hdr {
+	uint32_t uid, gid;
+	uint32_t nargv, nenv; /* nenv UINT32_MAX: the context's environment */
+	uint32_t fdmask;      /* bit i: stdio fd i is attached, else /dev/null */
+};
+
+struct first_args {
+	struct bs_ctx *c;
+	char **argv, **env;
+	const char *cwd;
+	uint32_t uid, gid;
+	int fds[3]; /* in init's fd table; -1: /dev/null */
+	int errfd;
+};
+
+/* The first command, a child of init: init's namespaces, cgroup, rlimits,
+ * bounding set, securebits, NO_NEW_PRIVS and seccomp filters are already
+ * the command's; what is left is what exec_command does besides: signal
+ * mask, umask, stdio, cwd, ids, the capabilities init keeps for itself
+ * (CAP_KILL), session, fds. Runs on its own stack in init's memory until
+ * exec (no allocation). */
+static int first_main(void *p)
+{
+	struct first_args *a = p;
+	char err[240] = "";
+	int ret, fds[3], rootfd, cwdfd;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL); /* init blocks the signals it reads from its signalfd */
+	if ((ret = not_dumpable(err, sizeof err)) < 0)
+		goto fail;
+	umask(022);
+	for (int i = 0; i < 3; i++) {
+		fds[i] = a->fds[i] < 0 ? open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
+				       : fcntl(a->fds[i], F_DUPFD_CLOEXEC, 10);
+		if (fds[i] < 0) {
+			ret = bs_fail(err, sizeof err, errno, "stdio fd %d", i);
+			goto fail;
+		}
+	}
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cwdfd = rootfd < 0 ? -errno : bs_open_in_root(rootfd, a->cwd, O_PATH | O_DIRECTORY);
+	if (cwdfd < 0 || fchdir(cwdfd) < 0) {
+		ret = bs_fail(err, sizeof err, cwdfd < 0 ? -cwdfd : errno, "working directory %s", a->cwd);
+		goto fail;
+	}
+	close(cwdfd);
+	close(rootfd);
+	if (setresgid(a->gid, a->gid, a->gid) < 0) {
+		ret = bs_fail(err, sizeof err, errno, "setresgid %u", (unsigned)a->gid);
+		goto fail;
+	}
+	if ((ret = bs_caps_limit(a->c->caps)) < 0) {
+		bs_fail(err, sizeof err, -ret, "set the process capabilities");
+		goto fail;
+	}
+	if (a->uid != 0 && setresuid(a->uid, a->uid, a->uid) < 0) {
+		ret = bs_fail(err, sizeof err, errno, "setresuid %u", (unsigned)a->uid);
+		goto fail;
+	}
+	if ((ret = not_dumpable(err, sizeof err)) < 0)
+		goto fail;
+	if (setsid() < 0) {
+		ret = bs_fail(err, sizeof err, errno, "setsid");
+		goto fail;
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0) {
+			ret = bs_fail(err, sizeof err, errno, "dup2 stdio");
+			goto fail;
+		}
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		ret = bs_fail(err, sizeof err, errno, "close_range");
+		goto fail;
+	}
+	execvpe(a->argv[0], a->argv, a->env);
+	ret = bs_fail(err, sizeof err, errno, "exec %s", a->argv[0]);
+fail:
+	exec_report(a->errfd, 'E', -ret, 0, err);
+	_exit(127);
+}
+
+/* Next NUL-terminated string of the payload at *p (before end), or NULL. */
+static char *next_str(const char **p, const char *end)
+{
+	const char *s = *p, *z = s < end ? memchr(s, 0, (size_t)(end - s)) : NULL;
+
+	if (!z)
+		return NULL;
+	*p = z + 1;
+	return (char *)s;
+}
+
+/* In init (bs_cinit_spawn_fn): starts the command of an 'X' message and
+ * waits for its exec (CLONE_VFORK) or its failure. */
+static pid_t init_spawn(void *arg, const char *payload, size_t len, const int *fds, int nfds, char *err,
+			size_t errlen)
+{
+	struct init_args *ia = arg;
+	struct first_args a = { .c = ia->c, .fds = { -1, -1, -1 }, .errfd = -1 };
+	const char *p = payload + sizeof(struct first_hdr), *end = payload + len;
+	struct first_hdr h;
+	struct exec_msg m;
+	char **v = NULL, *stack = NULL;
+	int ep[2] = { -1, -1 }, used = 0;
+	pid_t pid = -EPROTO;
+	ssize_t n;
+
+	if (len < sizeof h)
+		return bs_failx(ERR, EPROTO, "bad command message");
+	memcpy(&h, payload, sizeof h);
+	if (h.nargv == 0 || h.nargv > len || (h.nenv != UINT32_MAX && h.nenv > len))
+		return bs_failx(ERR, EPROTO, "bad command message");
+	v = calloc(h.nargv + 1 + (h.nenv == UINT32_MAX ? 0 : h.nenv + 1), sizeof *v);
+	if (!v)
+		return bs_fail(ERR, ENOMEM, "command");
+	a.argv = v;
+	a.env = h.nenv == UINT32_MAX ? a.c->env : v + h.nargv + 1;
+	a.uid = h.uid;
+	a.gid = h.gid;
+	if (!(a.cwd = next_str(&p, end)))
+		goto bad;
+	for (uint32_t i = 0; i < h.nargv; i++)
+		if (!(a.argv[i] = next_str(&p, end)))
+			goto bad;
+	for (uint32_t i = 0; h.nenv != UINT32_MAX && i < h.nenv; i++)
+		if (!(a.env[i] = next_str(&p, end)))
+			goto bad;
+	for (int i = 0; i < 3; i++)
+		if (h.fdmask & (1u << i)) {
+			if (used >= nfds)
+				goto bad;
+			a.fds[i] = fds[used++];
+		}
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		pid = bs_fail(ERR, errno, "pipe");
+		goto out;
+	}
+	a.errfd = ep[1];
+	if (SHARED_VM) {
+		/* init waits (CLONE_VFORK) while the command runs on its own
+		 * stack in init's memory: no copy of init's page tables */
+		stack = mmap(NULL, CMD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (stack == MAP_FAILED) {
+			stack = NULL;
+			pid = bs_fail(ERR, errno, "command stack");
+			goto out;
+		}
+		pid = clone(first_main, stack + CMD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	} else {
+		pid = fork();
+		if (pid == 0)
+			first_main(&a);
+	}
+	if (pid < 0) {
+		pid = bs_fail(ERR, errno, "starting the command");
+		goto out;
+	}
+	close(ep[1]);
+	ep[1] = -1;
+	/* end of file: the command's exec closed the pipe */
+	do
+		n = read(ep[0], &m, sizeof m);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof m && m.op == 'E') {
+		waitpid(pid, NULL, __WALL);
+		m.text[sizeof m.text - 1] = '\0';
+		pid = bs_failx(ERR, m.err > 0 ? m.err : EIO, "%s", m.text);
+	}
+	goto out;
+bad:
+	pid = bs_failx(ERR, EPROTO, "bad command message");
+out:
+	for (int i = 0; i < 2; i++)
+		if (ep[i] >= 0)
+			close(ep[i]);
+	if (stack)
+		munmap(stack, CMD_STACK);
+	free(v);
+	return pid;
+}
+
 static int wait_child(pid_t pid, int *status)
 {
 	pid_t r;
@@ -1064,6 +1261,127 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Appends the NUL-terminated s to the payload buffer b (size BS_CINIT_XMAX). */
+static int put_str(char *b, size_t *len, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	if (n > BS_CINIT_XMAX - *len)
+		return -E2BIG;
+	memcpy(b + *len, s, n);
+	*len += n;
+	return 0;
+}
+
+/* Whether the context's init can start this command itself: the first
+ * command of a context this process created, a program (not a function),
+ * ids the kept capabilities can set. */
+static int by_init_possible(const struct bs_ctx *c, const struct bs_exec_opts *eo)
+{
+	if (c->ran || c->attached || c->ctl < 0 || eo->fn)
+		return 0;
+	if (eo->gid != 0 && !(c->caps & BS_CAP(CAP_SETGID)))
+		return 0;
+	return eo->uid == 0 || (c->caps & BS_CAP(CAP_SETUID));
+}
+
+/* The first command, started by the context's init (bs_cinit_run's 'X'):
+ * no helper process, no setns, no second seccomp load; its cgroup, limits,
+ * namespaces and filters are init's. Waits for its end like bs_ctx_exec;
+ * *st gets its wait status. Returns 0, the -errno of a failed start (message
+ * in err), or -E2BIG before anything was started (the caller then takes the
+ * helper path). */
+static int exec_by_init(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo, int64_t deadline,
+			int *st, int *timed_out, int *interrupted, char *err, size_t errlen)
+{
+	struct first_hdr h = { .uid = eo->uid, .gid = eo->gid, .nenv = UINT32_MAX };
+	int want[3] = { eo->stdin_fd, eo->stdout_fd, eo->stderr_fd }, fds[3], nfds = 0, cfd = -1, ret = 0;
+	int watchfd = eo->watch ? eo->watch_fd : -1;
+	struct bs_cinit_msg m;
+	size_t len = sizeof h;
+	char *b = malloc(BS_CINIT_XMAX);
+
+	if (!b)
+		return bs_fail(ERR, ENOMEM, "exec %s", argv[0]);
+	ret = put_str(b, &len, eo->cwd ? eo->cwd : "/");
+	for (size_t i = 0; argv[i] && ret == 0; i++, h.nargv++)
+		ret = put_str(b, &len, argv[i]);
+	if (eo->env)
+		for (h.nenv = 0; eo->env[h.nenv] && ret == 0; h.nenv++)
+			ret = put_str(b, &len, eo->env[h.nenv]);
+	for (int i = 0; i < 3; i++)
+		if (want[i] >= 0) {
+			h.fdmask |= 1u << i;
+			fds[nfds++] = want[i];
+		}
+	memcpy(b, &h, sizeof h);
+	if (ret == 0)
+		ret = bs_cinit_send_exec(c->ctl, b, len, fds, nfds);
+	free(b);
+	if (ret == -E2BIG)
+		return ret;
+	if (ret == 0)
+		ret = bs_cinit_recv_fd(c->ctl, &m, -1, &cfd);
+	if (ret < 0)
+		return bs_fail(ERR, -ret, "exec %s: the context's init", argv[0]);
+	if (m.op == 'E')
+		return bs_failx(ERR, m.err > 0 ? m.err : EIO, "%s", m.text);
+	if (m.op != 'P' || cfd < 0) {
+		if (cfd >= 0)
+			close(cfd);
+		return bs_failx(ERR, EPROTO, "exec %s: unexpected answer '%c' of the context's init", argv[0], m.op);
+	}
+	/* init has forked the command: from now on init may not be the OOM
+	 * killer's choice, and the command does not inherit that */
+	protect_init_from_oom(c);
+	*st = SIGKILL;
+	for (;;) {
+		struct pollfd p[3] = { { .fd = c->ctl, .events = POLLIN }, { .fd = c->pidfd, .events = POLLIN },
+				       { .fd = watchfd, .events = POLLIN } };
+		int tmo = -1, r;
+
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+
+			tmo = left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0;
+		}
+		r = poll(p, 3, tmo);
+		if (r < 0 && errno == EINTR) {
+			if (bs_interrupted() && !*interrupted) { /* Ctrl-C: the command dies now */
+				syscall(SYS_pidfd_send_signal, cfd, SIGKILL, NULL, 0);
+				*interrupted = 1;
+				deadline = -1;
+			}
+			continue;
+		}
+		if (r < 0)
+			break;
+		if (r == 0) {
+			syscall(SYS_pidfd_send_signal, cfd, SIGKILL, NULL, 0);
+			*timed_out = 1;
+			deadline = -1; /* it dies now: wait for init's word */
+			continue;
+		}
+		if (p[0].revents) {
+			/* 'x': init reaped it; anything else: init is gone, and the
+			 * kernel killed the command with the namespace */
+			if (bs_cinit_recv(c->ctl, &m, 0) == 0 && m.op == 'x')
+				*st = m.err;
+			break;
+		}
+		if (p[1].revents & POLLIN)
+			break; /* init died: the time ran out, or someone killed it */
+		if (p[2].revents) {
+			if (p[2].revents & POLLIN)
+				eo->watch(eo->watch_arg, watchfd);
+			else
+				watchfd = -1; /* every writer is gone */
+		}
+	}
+	close(cfd);
+	return 0;
+}
+
 int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo, int *wstatus,
 		char *err, size_t errlen)
 {
@@ -1099,6 +1417,19 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 	if (eo->timeout_s)
 		deadline = now_ms() + (int64_t)eo->timeout_s * 1000;
 	describe_cmd(c, argv);
+	if (by_init_possible(c, eo)) {
+		c->ran = 1;
+		ret = exec_by_init(c, argv, eo, deadline, &st, &timed_out, &interrupted, ERR);
+		if (ret != -E2BIG) {
+			*wstatus = st;
+			if (ret < 0)
+				goto out;
+			goto finish;
+		}
+		ret = 0;
+	}
+	c->ran = 1;
+	protect_init_from_oom(c);
 	if (pipe2(gop, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		ret = bs_fail(ERR, errno, "pipe");
 		goto out;
@@ -1233,6 +1564,7 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 		ret = bs_failx(ERR, EIO, "exec %s: the helper ended without starting it (status 0x%x)", argv[0], st);
 		goto out;
 	}
+finish:
 	/* an attached context's other processes are its creator's business */
 	if (bs_ctx_alive(c) && !eo->keep_orphans && !c->attached) {
 		struct bs_cinit_msg km;
@@ -1380,6 +1712,7 @@ int bs_ctx_run_in(struct bs_ctx *c, int (*fn)(void *arg, char *err, size_t errle
 
 	if (!bs_ctx_alive(c))
 		return bs_failx(ERR, ESRCH, "the context is dead");
+	protect_init_from_oom(c);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return bs_fail(ERR, errno, "pipe");
 	pid = fork();
