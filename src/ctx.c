@@ -300,6 +300,7 @@ struct init_args {
 	struct bs_ctx *c;
 	int ctl, parentfd;
 	int cgroupns_done; /* cloned into its cgroup namespace already (no cgroup to join) */
+	int self_cgroup;   /* joins its cgroup itself (bs_cgroup_attach_self) */
 	int lfd;           /* rootless: the namespace socket (bs_cinit_run), else -1 */
 };
 
@@ -315,7 +316,9 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 		return ret;
 	if ((ret = not_dumpable(ERR)) < 0 || (ret = die_with_parent(a->parentfd, ERR)) < 0)
 		return ret;
-	/* the cgroup namespace starts here, now that bsrun moved us into our cgroup */
+	if (a->self_cgroup && (ret = bs_cgroup_attach_self(a->c->cg, ERR)) < 0)
+		return ret;
+	/* the cgroup namespace starts here, now that we are in our cgroup */
 	if (!a->cgroupns_done && unshare(CLONE_NEWCGROUP) < 0)
 		return bs_fail(ERR, errno, "unshare(CLONE_NEWCGROUP)");
 	if (sethostname(host, strlen(host)) < 0)
@@ -360,6 +363,7 @@ static _Noreturn void init_main(struct init_args *a)
 
 	reset_signals();
 	/* stdin and stdout: /dev/null; stderr stays for diagnostics */
+
 	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0)
 		_exit(1);
@@ -636,7 +640,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	struct bs_rootfs rf = { .root = o->root, .binds = o->binds, .nbinds = o->nbinds };
 	struct bs_cinit_msg m;
 	struct bs_ctx *c;
-	int sv[2] = { -1, -1 }, parentfd = -1, lfd = -1, ret;
+	int sv[2] = { -1, -1 }, parentfd = -1, lfd = -1, ret, self_cg = 0;
 	uint64_t flags;
 	char rundir[4200];
 	int mapping = MAP_DIRECT;
@@ -676,6 +680,13 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	if ((ret = make_cgroup(c, o, ERR)) < 0)
 		goto fail;
+	/* cgroup v1: init moves itself in, which spares the kernel's RCU grace
+	 * period a move by bsrun costs (bsrun takes the tasks files back below) */
+	if (c->cg && mapping == MAP_DIRECT) {
+		self_cg = bs_cgroup_delegate_self(c->cg, c->ids.first, c->ids.gfirst, NULL, 0) == 0;
+		if (!self_cg)
+			bs_cgroup_undelegate(c->cg);
+	}
 	if (geteuid() != 0 && (lfd = ns_socket(c, o->rundir ? o->rundir : rundir, ERR)) < 0) {
 		ret = lfd;
 		goto fail;
@@ -701,7 +712,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	}
 	if (c->pid == 0) {
 		struct init_args a = { .o = o, .c = c, .ctl = sv[1], .parentfd = parentfd, .cgroupns_done = !c->cg,
-				       .lfd = lfd };
+				       .self_cgroup = self_cg, .lfd = lfd };
 
 		close(sv[0]);
 		init_main(&a);
@@ -709,6 +720,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	close(sv[1]);
 	sv[1] = -1;
 	close(parentfd);
+
 	parentfd = -1;
 	if (lfd >= 0)
 		close(lfd);
@@ -727,7 +739,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		ret = bs_ns_write_maps(c->pid, &c->ids, c->single_id_map, ERR);
 	if (ret < 0)
 		goto fail;
-	if (c->cg && (ret = bs_cgroup_attach(c->cg, c->pid, ERR)) < 0)
+	if (c->cg && !self_cg && (ret = bs_cgroup_attach(c->cg, c->pid, ERR)) < 0)
 		goto fail;
 	if ((ret = bs_cinit_send(c->ctl, 'G', 0, NULL)) < 0) {
 		bs_fail(ERR, -ret, "starting the context's init");
@@ -746,8 +758,11 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		ret = bs_failx(ERR, EPROTO, "context setup: unexpected answer '%c'", m.op);
 		goto fail;
 	}
+	if (self_cg)
+		bs_cgroup_undelegate(c->cg);
 	describe(c, o);
 	*out = c;
+
 	return 0;
 fail:
 	if (lfd >= 0)
@@ -1055,6 +1070,7 @@ static int first_main(void *p)
 	char err[240] = "";
 	int ret, fds[3], rootfd, cwdfd;
 	sigset_t none;
+
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL); /* init blocks the signals it reads from its signalfd */
@@ -1663,6 +1679,7 @@ int bs_ctx_kill(struct bs_ctx *c)
 {
 	if (!c)
 		return 0;
+
 	if (c->pidfd >= 0 && c->init_status < 0) {
 		/* SIGKILL to a PID namespace's init kills every process in it;
 		 * init is reaped only once all of them are gone */
@@ -1698,6 +1715,7 @@ void bs_ctx_free(struct bs_ctx *c)
 	free_env(c->env);
 	free(c->desc);
 	free(c);
+
 }
 
 /* ---- running a function inside (mount_in) ---- */
