@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -45,7 +47,8 @@ struct bs_ctx {
 	int attached;     /* another process's context (bs_ctx_attach) */
 	int ran;          /* a command was started in it */
 	int oom_done;     /* protect_init_from_oom was called */
-	char *desc;       /* registry text without the command line */
+	char *desc;       /* registry text without the pid lines and the command line */
+	char head[64];    /* the registry's pid lines */
 	unsigned hit;     /* BS_LIMIT_* seen so far */
 	unsigned unenforced; /* BS_LIMIT_* asked for but not enforced (rootless) */
 	int nsfd[8];      /* rootless: the init's namespaces, user first; -1 ends */
@@ -423,17 +426,18 @@ static int own_root(const char *root, uint32_t uid, uint32_t gid, char *err, siz
 	return ret;
 }
 
-/* The registry entry: what `bsrun ctx` lists and needs to enter the context. */
+/* The registry entry: what `bsrun ctx` lists and needs to enter the
+ * context. Made in two parts: the text without the init's pid (c->desc)
+ * before the init exists, so that no allocation touches memory shared
+ * copy-on-write with it (each such page costs a fault), and the pid lines
+ * (c->head) once it is ready (describe_pid). */
 static void describe(struct bs_ctx *c, const struct bs_ctx_opts *o)
 {
 	struct bs_ctxreg_entry e;
-	char *text;
+	char *text, *w;
 
 	memset(&e, 0, sizeof e);
 	e.ref.id = c->id;
-	e.ref.pid = c->pid;
-	if (bs_proc_starttime(c->pid, &e.ref.pid_start) < 0)
-		return; /* no entry: not listed, not enterable from outside */
 	e.ref.nstypes = c->nstypes;
 	e.ref.single_id_map = c->single_id_map;
 	e.ref.caps = c->caps;
@@ -453,30 +457,63 @@ static void describe(struct bs_ctx *c, const struct bs_ctx_opts *o)
 	text = bs_ctxreg_format(&e);
 	if (!text)
 		return;
+	/* without its pid lines: describe_pid writes them in front */
+	w = text;
+	for (char *l = text; *l;) {
+		char *nl = strchr(l, '\n'), *next = nl ? nl + 1 : l + strlen(l);
+
+		if (strncmp(l, "pid=", 4) != 0 && strncmp(l, "pidstart=", 9) != 0) {
+			memmove(w, l, (size_t)(next - l));
+			w += next - l;
+		}
+		l = next;
+	}
+	*w = '\0';
 	free(c->desc);
 	c->desc = text;
-	bs_ns_range_describe(&c->ids, text);
+}
+
+/* Writes the registry entry, with cmd (a "cmd=...\n" line) when not NULL. */
+static void write_entry(struct bs_ctx *c, const char *cmd)
+{
+	struct iovec iov[3] = { { c->head, strlen(c->head) }, { c->desc, strlen(c->desc) },
+				{ (void *)(cmd ? cmd : ""), cmd ? strlen(cmd) : 0 } };
+
+	bs_ns_range_describev(&c->ids, iov, 3);
+}
+
+/* The init's pid lines; then the entry goes to the registry. */
+static void describe_pid(struct bs_ctx *c)
+{
+	uint64_t start;
+
+	if (!c->desc || bs_proc_starttime(c->pid, &start) < 0) {
+		free(c->desc); /* no entry: not listed, not enterable from outside */
+		c->desc = NULL;
+		return;
+	}
+	snprintf(c->head, sizeof c->head, "pid=%d\npidstart=%" PRIu64 "\n", (int)c->pid, start);
+	write_entry(c, NULL);
 }
 
 /* Records argv as the context's current command in its registry entry. */
 static void describe_cmd(struct bs_ctx *c, char *const argv[])
 {
-	char cmd[256], *text;
-	size_t len = 0;
+	char cmd[264];
+	size_t len = 4;
 
 	if (!c->desc)
 		return;
-	for (size_t i = 0; argv[i] && len < sizeof cmd - 1; i++) {
+	memcpy(cmd, "cmd=", 4);
+	for (size_t i = 0; argv[i] && len < sizeof cmd - 8; i++) {
 		if (i)
 			cmd[len++] = ' ';
-		for (const char *p = argv[i]; *p && len < sizeof cmd - 1; p++)
+		for (const char *p = argv[i]; *p && len < sizeof cmd - 8; p++)
 			cmd[len++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
 	}
+	cmd[len++] = '\n';
 	cmd[len] = '\0';
-	if (asprintf(&text, "%scmd=%s\n", c->desc, cmd) < 0)
-		return;
-	bs_ns_range_describe(&c->ids, text);
-	free(text);
+	write_entry(c, cmd);
 }
 
 enum { MAP_DIRECT, MAP_SUBID };
@@ -691,6 +728,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		ret = lfd;
 		goto fail;
 	}
+	describe(c, o);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = bs_fail(ERR, errno, "socketpair");
 		goto fail;
@@ -760,7 +798,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	}
 	if (self_cg)
 		bs_cgroup_undelegate(c->cg);
-	describe(c, o);
+	describe_pid(c);
 	*out = c;
 
 	return 0;
@@ -1265,8 +1303,7 @@ static void reap_init(struct bs_ctx *c)
 		c->init_status = si.si_status & 0x7f;
 	if (si.si_code == CLD_EXITED && si.si_status == BS_CINIT_EXIT_TIMEOUT)
 		c->hit |= BS_LIMIT_TIME;
-	update_hits(c);
-	c->pid = 0;
+	c->pid = 0; /* (release reads the limits hit before the cgroup goes) */
 }
 
 static int64_t now_ms(void)
@@ -1314,10 +1351,16 @@ static int exec_by_init(struct bs_ctx *c, char *const argv[], const struct bs_ex
 	int want[3] = { eo->stdin_fd, eo->stdout_fd, eo->stderr_fd }, fds[3], nfds = 0, cfd = -1, ret = 0;
 	int watchfd = eo->watch ? eo->watch_fd : -1;
 	struct bs_cinit_msg m;
-	size_t len = sizeof h;
-	char *b = malloc(BS_CINIT_XMAX);
+	size_t len = sizeof h, size = sizeof h + strlen(eo->cwd ? eo->cwd : "/") + 1;
+	char *b;
 
-	if (!b)
+	for (size_t i = 0; argv[i]; i++)
+		size += strlen(argv[i]) + 1;
+	for (size_t i = 0; eo->env && eo->env[i]; i++)
+		size += strlen(eo->env[i]) + 1;
+	if (size > BS_CINIT_XMAX)
+		return -E2BIG;
+	if (!(b = malloc(size)))
 		return bs_fail(ERR, ENOMEM, "exec %s", argv[0]);
 	ret = put_str(b, &len, eo->cwd ? eo->cwd : "/");
 	for (size_t i = 0; argv[i] && ret == 0; i++, h.nargv++)
@@ -1611,7 +1654,7 @@ finish:
 				timed_out = 1;
 		}
 	}
-	update_hits(c);
+	/* (the limits hit are read when asked for, and before the cgroup goes) */
 	if (interrupted) {
 		ret = bs_failx(ERR, EINTR, "%s: interrupted", argv[0]);
 	} else if (timed_out) {
