@@ -60,11 +60,11 @@ int bs_cinit_send(int fd, char op, int err, const char *text)
 	return send_msg(fd, op, err, text, NULL, 0, NULL, 0);
 }
 
-int bs_cinit_send_exec(int fd, const void *payload, size_t len, const int *fds, int nfds)
+int bs_cinit_send_exec(int fd, const void *payload, size_t len, const int *fds, int nfds, int keep_orphans)
 {
 	if (len > BS_CINIT_XMAX)
 		return -E2BIG;
-	return send_msg(fd, 'X', (int)len, NULL, payload, len, fds, nfds);
+	return send_msg(fd, 'X', (int)len, keep_orphans ? "k" : NULL, payload, len, fds, nfds);
 }
 
 /* Receives one message into buf (size >= sizeof *m) and up to 3 attached
@@ -145,23 +145,28 @@ int bs_cinit_recv(int fd, struct bs_cinit_msg *m, int timeout_ms)
 	return bs_cinit_recv_fd(fd, m, timeout_ms, NULL);
 }
 
-/* Reaps every child that has ended; tells bsrun the first command's status. */
-static void reap_all(int ctl, pid_t *cmd)
+/* Reaps every child that has ended; when the first command is among them,
+ * kills the rest unless told to keep them (the 'K' of bs_ctx_exec) and
+ * tells bsrun its status ('x', text "busy" when some process stayed). */
+static void reap_all(int ctl, pid_t *cmd, int *kill_rest)
 {
 	pid_t p;
 	int st;
 
 	while ((p = waitpid(-1, &st, __WALL | WNOHANG)) > 0)
 		if (p == *cmd) {
-			bs_cinit_send(ctl, 'x', st, NULL);
+			int k = *kill_rest ? bs_cinit_kill_others() : 0;
+
+			bs_cinit_send(ctl, 'x', st, k < 0 ? "busy" : NULL);
 			*cmd = 0;
+			*kill_rest = 0;
 		}
 }
 
 /* An 'X' message: the first command, started by spawn; answers 'P' with
  * its pidfd, or 'E'. */
 static void first_command(int ctl, const char *buf, size_t len, const int *fds, int nfds, bs_cinit_spawn_fn spawn,
-			  void *arg, pid_t *cmd)
+			  void *arg, pid_t *cmd, int *kill_rest)
 {
 	const struct bs_cinit_msg *m = (const struct bs_cinit_msg *)buf;
 	char err[sizeof m->text] = "";
@@ -186,6 +191,7 @@ static void first_command(int ctl, const char *buf, size_t len, const int *fds, 
 	}
 	if (pid > 0) {
 		*cmd = pid;
+		*kill_rest = m->text[0] != 'k';
 		if (send_msg(ctl, 'P', 0, NULL, NULL, 0, &pidfd, 1) < 0)
 			kill(pid, SIGKILL);
 		close(pidfd);
@@ -325,6 +331,7 @@ _Noreturn void bs_cinit_run(int ctl, unsigned timeout_s, int lfd, int nstypes, b
 		char bytes[sizeof(struct bs_cinit_msg) + BS_CINIT_XMAX];
 	} in;
 	pid_t cmd = 0;
+	int kill_rest = 0;
 	struct pollfd p[4];
 	sigset_t set;
 	int sfd, tfd = -1, np = 4;
@@ -360,7 +367,7 @@ _Noreturn void bs_cinit_run(int ctl, unsigned timeout_s, int lfd, int nstypes, b
 			while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
 				if (si.ssi_signo != SIGCHLD)
 					kill(-1, (int)si.ssi_signo);
-			reap_all(ctl, &cmd);
+			reap_all(ctl, &cmd, &kill_rest);
 		}
 		if (p[3].revents & POLLIN)
 			hand_out_ns(lfd, nstypes);
@@ -377,7 +384,7 @@ _Noreturn void bs_cinit_run(int ctl, unsigned timeout_s, int lfd, int nstypes, b
 			if (n < 0)
 				break; /* bsrun is gone or closed the context */
 			if (in.m.op == 'X') {
-				first_command(ctl, in.bytes, (size_t)n, fds, nfds, spawn, spawn_arg, &cmd);
+				first_command(ctl, in.bytes, (size_t)n, fds, nfds, spawn, spawn_arg, &cmd, &kill_rest);
 				spawn = NULL;
 			} else if (in.m.op == 'K') {
 				int k = bs_cinit_kill_others();

@@ -36,8 +36,10 @@ int bs_cinit_recv(int fd, struct bs_cinit_msg *m, int timeout_ms);
 int bs_cinit_recv_fd(int fd, struct bs_cinit_msg *m, int timeout_ms, int *rfd);
 
 /* Sends an 'X' message: len (<= BS_CINIT_XMAX) bytes of payload after the
- * header, fds[0..nfds) (nfds <= 3) attached. Returns 0 or -errno. */
-int bs_cinit_send_exec(int fd, const void *payload, size_t len, const int *fds, int nfds);
+ * header, fds[0..nfds) (nfds <= 3) attached; unless keep_orphans, init
+ * kills every other process once the command ended, before its 'x'.
+ * Returns 0 or -errno. */
+int bs_cinit_send_exec(int fd, const void *payload, size_t len, const int *fds, int nfds, int keep_orphans);
 
 /* Starts the command an 'X' message describes, in init (fds: the ones the
  * message carried, init closes them afterwards): returns the command's pid,
@@ -54,7 +56,8 @@ typedef pid_t (*bs_cinit_spawn_fn)(void *arg, const char *payload, size_t len, c
  * as SCM_RIGHTS fds, the user namespace first (see bs_cinit_get_ns). With
  * spawn, the first 'X' message starts a command with spawn(spawn_arg, ...)
  * and is answered with 'P' and the command's pidfd (or 'E'), and 'x' with
- * its wait status once it is reaped; later 'X' messages get 'E' (EBUSY).
+ * its wait status once it is reaped (and, unless the message said to keep
+ * them, every other process killed); later 'X' messages get 'E' (EBUSY).
  * Exits 0, or BS_CINIT_EXIT_TIMEOUT when the time ran out; never returns. */
 _Noreturn void bs_cinit_run(int ctlfd, unsigned timeout_s, int listenfd, int nstypes, bs_cinit_spawn_fn spawn,
 			    void *spawn_arg);

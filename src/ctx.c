@@ -1375,7 +1375,7 @@ static int exec_by_init(struct bs_ctx *c, char *const argv[], const struct bs_ex
 		}
 	memcpy(b, &h, sizeof h);
 	if (ret == 0)
-		ret = bs_cinit_send_exec(c->ctl, b, len, fds, nfds);
+		ret = bs_cinit_send_exec(c->ctl, b, len, fds, nfds, eo->keep_orphans);
 	free(b);
 	if (ret == -E2BIG)
 		return ret;
@@ -1424,8 +1424,12 @@ static int exec_by_init(struct bs_ctx *c, char *const argv[], const struct bs_ex
 		if (p[0].revents) {
 			/* 'x': init reaped it; anything else: init is gone, and the
 			 * kernel killed the command with the namespace */
-			if (bs_cinit_recv(c->ctl, &m, 0) == 0 && m.op == 'x')
+			if (bs_cinit_recv(c->ctl, &m, 0) == 0 && m.op == 'x') {
 				*st = m.err;
+				if (strcmp(m.text, "busy") == 0)
+					ret = bs_failx(ERR, EBUSY, "killing what %s left behind: a process stayed",
+						       argv[0]);
+			}
 			break;
 		}
 		if (p[1].revents & POLLIN)
@@ -1438,7 +1442,7 @@ static int exec_by_init(struct bs_ctx *c, char *const argv[], const struct bs_ex
 		}
 	}
 	close(cfd);
-	return 0;
+	return ret;
 }
 
 int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo, int *wstatus,
@@ -1483,7 +1487,7 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 			*wstatus = st;
 			if (ret < 0)
 				goto out;
-			goto finish;
+			goto ended; /* init killed what it left behind */
 		}
 		ret = 0;
 	}
@@ -1623,7 +1627,6 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 		ret = bs_failx(ERR, EIO, "exec %s: the helper ended without starting it (status 0x%x)", argv[0], st);
 		goto out;
 	}
-finish:
 	/* an attached context's other processes are its creator's business */
 	if (bs_ctx_alive(c) && !eo->keep_orphans && !c->attached) {
 		struct bs_cinit_msg km;
@@ -1644,6 +1647,7 @@ finish:
 			}
 		}
 	}
+ended:
 	/* did the context end meanwhile? */
 	{
 		struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
