@@ -54,6 +54,7 @@ struct bs_ctx {
 	int nsfd[8];      /* rootless: the init's namespaces, user first; -1 ends */
 	char *sockpath;   /* rootless: the init's namespace socket (we created it) */
 	uint64_t caps, nofile, fsize;
+	int64_t deadline; /* end of the context's time (now_ms), -1: none */
 	struct bs_idrange ids;
 	struct bs_cgroup *cg;
 	struct bs_seccomp *filter;
@@ -125,6 +126,14 @@ unsigned bs_ctx_unenforced(const struct bs_ctx *c)
 const char *bs_ctx_cgroup(const struct bs_ctx *c, const char *controller)
 {
 	return c->cg ? bs_cgroup_path(c->cg, controller) : NULL;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void update_hits(struct bs_ctx *c)
@@ -654,6 +663,7 @@ static struct bs_ctx *ctx_alloc(void)
 		return NULL;
 	c->pidfd = c->ctl = -1;
 	c->init_status = -1;
+	c->deadline = -1;
 	c->ids.lockfd = -1;
 	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd; i++)
 		c->nsfd[i] = -1;
@@ -692,6 +702,8 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	c->nofile = o->nofile;
 	c->fsize = o->fsize;
 	c->single_id_map = o->single_id_map;
+	if (o->timeout_s)
+		c->deadline = now_ms() + (int64_t)o->timeout_s * 1000;
 	c->nstypes = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
 		     (o->network_host ? 0 : CLONE_NEWNET);
 	c->env = copy_env(o->env ? o->env : default_env);
@@ -1306,14 +1318,6 @@ static void reap_init(struct bs_ctx *c)
 	c->pid = 0; /* (release reads the limits hit before the cgroup goes) */
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Appends the NUL-terminated s to the payload buffer b (size BS_CINIT_XMAX). */
 static int put_str(char *b, size_t *len, const char *s)
 {
@@ -1379,8 +1383,39 @@ static int exec_by_init(struct bs_ctx *c, char *const argv[], const struct bs_ex
 	free(b);
 	if (ret == -E2BIG)
 		return ret;
-	if (ret == 0)
-		ret = bs_cinit_recv_fd(c->ctl, &m, -1, &cfd);
+	/* init waits for the command's exec (CLONE_VFORK): should something
+	 * hold it up until a deadline, or Ctrl-C come, the context dies */
+	while (ret == 0) {
+		struct pollfd p = { .fd = c->ctl, .events = POLLIN };
+		int64_t end = deadline, left;
+		int r;
+
+		if (c->deadline >= 0 && (end < 0 || c->deadline < end))
+			end = c->deadline;
+		left = end < 0 ? -1 : end - now_ms();
+		r = poll(&p, 1, end < 0 ? -1 : left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0);
+		if (r > 0) {
+			ret = bs_cinit_recv_fd(c->ctl, &m, 0, &cfd);
+			break;
+		}
+		if (r < 0 && errno == EINTR && !bs_interrupted())
+			continue;
+		if (r < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+		reap_init(c);
+		*st = SIGKILL;
+		if (r < 0) {
+			*interrupted = 1;
+		} else {
+			*timed_out = 1;
+			if (end != deadline)
+				c->hit |= BS_LIMIT_TIME;
+		}
+		return 0;
+	}
 	if (ret < 0)
 		return bs_fail(ERR, -ret, "exec %s: the context's init", argv[0]);
 	if (m.op == 'E')
