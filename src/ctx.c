@@ -375,7 +375,6 @@ static _Noreturn void init_main(struct init_args *a)
 
 	reset_signals();
 	/* stdin and stdout: /dev/null; stderr stays for diagnostics */
-
 	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0)
 		_exit(1);
@@ -770,7 +769,6 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	close(sv[1]);
 	sv[1] = -1;
 	close(parentfd);
-
 	parentfd = -1;
 	if (lfd >= 0)
 		close(lfd);
@@ -812,7 +810,6 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		bs_cgroup_undelegate(c->cg);
 	describe_pid(c);
 	*out = c;
-
 	return 0;
 fail:
 	if (lfd >= 0)
@@ -1120,7 +1117,6 @@ static int first_main(void *p)
 	char err[240] = "";
 	int ret, fds[3], rootfd, cwdfd;
 	sigset_t none;
-
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL); /* init blocks the signals it reads from its signalfd */
@@ -1761,7 +1757,6 @@ int bs_ctx_kill(struct bs_ctx *c)
 {
 	if (!c)
 		return 0;
-
 	if (c->pidfd >= 0 && c->init_status < 0) {
 		/* SIGKILL to a PID namespace's init kills every process in it;
 		 * init is reaped only once all of them are gone */
@@ -1797,7 +1792,6 @@ void bs_ctx_free(struct bs_ctx *c)
 	free_env(c->env);
 	free(c->desc);
 	free(c);
-
 }
 
 /* ---- running a function inside (mount_in) ---- */
