@@ -1,6 +1,8 @@
 /* Context create + exec /bin/true + teardown, beside bwrap doing the same
  * (bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev
- * true), alternating, N runs each; prints both medians and the ratio.
+ * true), alternating, N runs each; prints both medians (and the 10th and 90th
+ * percentiles) and the ratio. bs_ctx_create + bs_ctx_exec + bs_ctx_free are
+ * what bs.ctx.create + ctx:exec + ctx:kill (or closing the object) call.
  * Needs root. Usage: ctx-bench [N] */
 #include "ctx.h"
 
@@ -115,10 +117,12 @@ int main(int argc, char **argv)
 			have_bwrap = 0;
 	}
 	qsort(a, (size_t)n, sizeof *a, cmp);
-	printf("context create + exec /bin/true + teardown: median %.1f ms over %d runs\n", a[n / 2] * 1e3, n);
+	printf("context create + exec /bin/true + teardown: median %.1f ms over %d runs (p10 %.1f, p90 %.1f)\n",
+	       a[n / 2] * 1e3, n, a[n / 10] * 1e3, a[n * 9 / 10] * 1e3);
 	if (have_bwrap) {
 		qsort(b, (size_t)n, sizeof *b, cmp);
-		printf("bwrap --unshare-all ... true:                median %.1f ms\n", b[n / 2] * 1e3);
+		printf("bwrap --unshare-all ... true:                median %.1f ms (p10 %.1f, p90 %.1f)\n",
+		       b[n / 2] * 1e3, b[n / 10] * 1e3, b[n * 9 / 10] * 1e3);
 		printf("ratio bsrun/bwrap: %.2f (target <= 0.5)\n", a[n / 2] / b[n / 2]);
 	} else {
 		printf("bwrap: not available, no ratio\n");

@@ -60,6 +60,20 @@ static int set_proc(uint64_t set, int last)
 
 int bs_caps_drop(uint64_t keep, char *err, size_t errlen)
 {
+	return bs_caps_drop_bound(keep, keep, err, errlen);
+}
+
+int bs_caps_limit(uint64_t keep)
+{
+	int last = (int)cap_max_bits() - 1;
+
+	if (last < 0 || last > 63)
+		return -EINVAL;
+	return set_proc(keep, last);
+}
+
+int bs_caps_drop_bound(uint64_t bound, uint64_t keep, char *err, size_t errlen)
+{
 	int last = (int)cap_max_bits() - 1, ret;
 	unsigned secbits = SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
 			   SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
@@ -68,7 +82,7 @@ int bs_caps_drop(uint64_t keep, char *err, size_t errlen)
 		return bs_failx(err, errlen, EINVAL, "cannot tell the last capability (%d)", last);
 	/* 1. bounding set: every capability the kernel knows that is not kept */
 	for (int i = 0; i <= last; i++) {
-		if (keep & BS_CAP(i))
+		if (bound & BS_CAP(i))
 			continue;
 		if (cap_drop_bound((cap_value_t)i) < 0 && errno != EINVAL)
 			return bs_fail(err, errlen, errno, "drop capability %d from the bounding set", i);

@@ -24,6 +24,15 @@ int bs_caps_from_name(const char *name);
  * kept. Ids must already be final. Writes the failing step to err. */
 int bs_caps_drop(uint64_t keep, char *err, size_t errlen);
 
+/* bs_caps_drop, with the bounding set reduced to `bound` while the
+ * process itself keeps `keep` (the context's init: CAP_KILL, which none of
+ * its children can regain by exec). */
+int bs_caps_drop_bound(uint64_t bound, uint64_t keep, char *err, size_t errlen);
+
+/* Sets permitted and effective to `keep` (a subset of the permitted set,
+ * so only a drop) and inheritable to nothing; the raw system call. */
+int bs_caps_limit(uint64_t keep);
+
 /* Sets PR_SET_NO_NEW_PRIVS. */
 int bs_caps_no_new_privs(void);
 

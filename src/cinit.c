@@ -10,33 +10,110 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-int bs_cinit_send(int fd, char op, int err, const char *text)
+/* One message (header, then len bytes of payload) with fds[0..nfds) attached. */
+static int send_msg(int fd, char op, int err, const char *text, const void *payload, size_t len, const int *fds,
+		    int nfds)
 {
 	struct bs_cinit_msg m;
+	struct iovec iov[2] = { { &m, sizeof m }, { (void *)payload, len } };
+	char cbuf[CMSG_SPACE(3 * sizeof(int))];
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	ssize_t n;
 
+	if (nfds < 0 || nfds > 3)
+		return -EINVAL;
 	memset(&m, 0, sizeof m);
 	m.op = op;
 	m.err = err;
 	if (text) {
 		strncpy(m.text, text, sizeof m.text - 1);
 	}
-	if (send(fd, &m, sizeof m, MSG_NOSIGNAL) != (ssize_t)sizeof m)
-		return errno ? -errno : -EIO;
+	if (nfds) {
+		struct cmsghdr *cm;
+
+		memset(cbuf, 0, sizeof cbuf);
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+	}
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)(sizeof m + len))
+		return n < 0 ? -errno : -EIO;
 	return 0;
 }
 
-int bs_cinit_recv(int fd, struct bs_cinit_msg *m, int timeout_ms)
+int bs_cinit_send(int fd, char op, int err, const char *text)
+{
+	return send_msg(fd, op, err, text, NULL, 0, NULL, 0);
+}
+
+int bs_cinit_send_exec(int fd, const void *payload, size_t len, const int *fds, int nfds, int keep_orphans)
+{
+	if (len > BS_CINIT_XMAX)
+		return -E2BIG;
+	return send_msg(fd, 'X', (int)len, keep_orphans ? "k" : NULL, payload, len, fds, nfds);
+}
+
+/* Receives one message into buf (size >= sizeof *m) and up to 3 attached
+ * fds; returns the message's length or -errno. Extra fds are closed. */
+static ssize_t recv_msg(int fd, void *buf, size_t size, int *fds, int *nfds)
+{
+	char cbuf[CMSG_SPACE(3 * sizeof(int))];
+	struct iovec iov = { buf, size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	ssize_t n;
+
+	*nfds = 0;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof f);
+			if (*nfds < 3)
+				fds[(*nfds)++] = f;
+			else
+				close(f);
+		}
+	}
+	if (n == 0)
+		return -EPIPE;
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(struct bs_cinit_msg)) {
+		while (*nfds)
+			close(fds[--*nfds]);
+		return -EPROTO;
+	}
+	((struct bs_cinit_msg *)buf)->text[sizeof ((struct bs_cinit_msg *)buf)->text - 1] = '\0';
+	return n;
+}
+
+int bs_cinit_recv_fd(int fd, struct bs_cinit_msg *m, int timeout_ms, int *rfd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r, fds[3], nfds;
 	ssize_t n;
-	int r;
 
+	if (rfd)
+		*rfd = -1;
 	do
 		r = poll(&p, 1, timeout_ms);
 	while (r < 0 && errno == EINTR);
@@ -44,23 +121,83 @@ int bs_cinit_recv(int fd, struct bs_cinit_msg *m, int timeout_ms)
 		return -errno;
 	if (r == 0)
 		return -ETIMEDOUT;
-	do
-		n = recv(fd, m, sizeof *m, 0);
-	while (n < 0 && errno == EINTR);
+	n = recv_msg(fd, m, sizeof *m, fds, &nfds);
 	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -EPIPE;
-	if (n != (ssize_t)sizeof *m)
+		return (int)n;
+	for (int i = 0; i < nfds; i++) {
+		if (i == 0 && rfd)
+			*rfd = fds[0];
+		else
+			close(fds[i]);
+	}
+	if (n != (ssize_t)sizeof *m) {
+		if (rfd && *rfd >= 0)
+			close(*rfd);
+		if (rfd)
+			*rfd = -1;
 		return -EPROTO;
-	m->text[sizeof m->text - 1] = '\0';
+	}
 	return 0;
 }
 
-static void reap_all(void)
+int bs_cinit_recv(int fd, struct bs_cinit_msg *m, int timeout_ms)
 {
-	while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
-		;
+	return bs_cinit_recv_fd(fd, m, timeout_ms, NULL);
+}
+
+/* Reaps every child that has ended; when the first command is among them,
+ * kills the rest unless told to keep them (the 'K' of bs_ctx_exec) and
+ * tells bsrun its status ('x', text "busy" when some process stayed). */
+static void reap_all(int ctl, pid_t *cmd, int *kill_rest)
+{
+	pid_t p;
+	int st;
+
+	while ((p = waitpid(-1, &st, __WALL | WNOHANG)) > 0)
+		if (p == *cmd) {
+			int k = *kill_rest ? bs_cinit_kill_others() : 0;
+
+			bs_cinit_send(ctl, 'x', st, k < 0 ? "busy" : NULL);
+			*cmd = 0;
+			*kill_rest = 0;
+		}
+}
+
+/* An 'X' message: the first command, started by spawn; answers 'P' with
+ * its pidfd, or 'E'. */
+static void first_command(int ctl, const char *buf, size_t len, const int *fds, int nfds, bs_cinit_spawn_fn spawn,
+			  void *arg, pid_t *cmd, int *kill_rest)
+{
+	const struct bs_cinit_msg *m = (const struct bs_cinit_msg *)buf;
+	char err[sizeof m->text] = "";
+	pid_t pid = -EBUSY;
+	int pidfd = -1;
+
+	if (!spawn)
+		snprintf(err, sizeof err, "the context's init starts only its first command");
+	else if ((size_t)m->err != len - sizeof *m)
+		pid = -EPROTO;
+	else
+		pid = spawn(arg, buf + sizeof *m, len - sizeof *m, fds, nfds, err, sizeof err);
+	if (pid > 0) {
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (pidfd < 0) {
+			int e = errno;
+
+			kill(pid, SIGKILL); /* reaped with the others */
+			snprintf(err, sizeof err, "pidfd_open of the command: %s", strerror(e));
+			pid = -e;
+		}
+	}
+	if (pid > 0) {
+		*cmd = pid;
+		*kill_rest = m->text[0] != 'k';
+		if (send_msg(ctl, 'P', 0, NULL, NULL, 0, &pidfd, 1) < 0)
+			kill(pid, SIGKILL);
+		close(pidfd);
+	} else {
+		bs_cinit_send(ctl, 'E', (int)-pid, err[0] ? err : strerror((int)-pid));
+	}
 }
 
 int bs_cinit_kill_others(void)
@@ -185,9 +322,16 @@ int bs_cinit_get_ns(const char *path, int *fds, int max)
 	return n;
 }
 
-_Noreturn void bs_cinit_run(int ctl, unsigned timeout_s, int lfd, int nstypes)
+_Noreturn void bs_cinit_run(int ctl, unsigned timeout_s, int lfd, int nstypes, bs_cinit_spawn_fn spawn,
+			    void *spawn_arg)
 {
 	static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	static union {
+		struct bs_cinit_msg m;
+		char bytes[sizeof(struct bs_cinit_msg) + BS_CINIT_XMAX];
+	} in;
+	pid_t cmd = 0;
+	int kill_rest = 0;
 	struct pollfd p[4];
 	sigset_t set;
 	int sfd, tfd = -1, np = 4;
@@ -223,7 +367,7 @@ _Noreturn void bs_cinit_run(int ctl, unsigned timeout_s, int lfd, int nstypes)
 			while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
 				if (si.ssi_signo != SIGCHLD)
 					kill(-1, (int)si.ssi_signo);
-			reap_all();
+			reap_all(ctl, &cmd, &kill_rest);
 		}
 		if (p[3].revents & POLLIN)
 			hand_out_ns(lfd, nstypes);
@@ -232,18 +376,23 @@ _Noreturn void bs_cinit_run(int ctl, unsigned timeout_s, int lfd, int nstypes)
 			_exit(BS_CINIT_EXIT_TIMEOUT);
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			struct bs_cinit_msg m;
-			int r = bs_cinit_recv(ctl, &m, 0);
+			int fds[3], nfds;
+			ssize_t n = recv_msg(ctl, &in, sizeof in, fds, &nfds);
 
-			if (r == -ETIMEDOUT)
+			if (n == -EPROTO || n == -EAGAIN)
 				continue;
-			if (r < 0)
+			if (n < 0)
 				break; /* bsrun is gone or closed the context */
-			if (m.op == 'K') {
-				int n = bs_cinit_kill_others();
+			if (in.m.op == 'X') {
+				first_command(ctl, in.bytes, (size_t)n, fds, nfds, spawn, spawn_arg, &cmd, &kill_rest);
+				spawn = NULL;
+			} else if (in.m.op == 'K') {
+				int k = bs_cinit_kill_others();
 
-				bs_cinit_send(ctl, 'k', n, NULL);
+				bs_cinit_send(ctl, 'k', k, NULL);
 			}
+			while (nfds)
+				close(fds[--nfds]);
 		}
 	}
 	bs_cinit_kill_others();

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -43,12 +45,16 @@ struct bs_ctx {
 	int nstypes;      /* namespaces to enter */
 	int single_id_map;
 	int attached;     /* another process's context (bs_ctx_attach) */
-	char *desc;       /* registry text without the command line */
+	int ran;          /* a command was started in it */
+	int oom_done;     /* protect_init_from_oom was called */
+	char *desc;       /* registry text without the pid lines and the command line */
+	char head[64];    /* the registry's pid lines */
 	unsigned hit;     /* BS_LIMIT_* seen so far */
 	unsigned unenforced; /* BS_LIMIT_* asked for but not enforced (rootless) */
 	int nsfd[8];      /* rootless: the init's namespaces, user first; -1 ends */
 	char *sockpath;   /* rootless: the init's namespace socket (we created it) */
 	uint64_t caps, nofile, fsize;
+	int64_t deadline; /* end of the context's time (now_ms), -1: none */
 	struct bs_idrange ids;
 	struct bs_cgroup *cg;
 	struct bs_seccomp *filter;
@@ -120,6 +126,14 @@ unsigned bs_ctx_unenforced(const struct bs_ctx *c)
 const char *bs_ctx_cgroup(const struct bs_ctx *c, const char *controller)
 {
 	return c->cg ? bs_cgroup_path(c->cg, controller) : NULL;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void update_hits(struct bs_ctx *c)
@@ -225,14 +239,18 @@ static int die_with_parent(int parentfd, char *err, size_t errlen)
 
 /* The cgroup's OOM killer must pick the build's processes, never the
  * context's init (that would end the context and lose the build's status).
- * Commands are forked from bsrun's side, not from the init, so none inherits
- * this. Best effort: an unprivileged bsrun may not lower the score. */
-static void protect_init_from_oom(pid_t pid)
+ * Done once, before anything but init runs in the context and after init
+ * forked the first command (exec_by_init), so no command inherits it. Best
+ * effort: a bsrun without CAP_SYS_RESOURCE may not lower the score. */
+static void protect_init_from_oom(struct bs_ctx *c)
 {
 	char path[64];
 	int fd;
 
-	snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+	if (c->oom_done || c->attached || c->pid <= 0)
+		return;
+	c->oom_done = 1;
+	snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)c->pid);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -278,11 +296,11 @@ static int not_dumpable(char *err, size_t errlen)
 /* The privilege drop shared by init and commands, in the order of the notes:
  * (ids done) → bounding set → ambient → capset → securebits → NO_NEW_PRIVS.
  * seccomp comes separately, last. */
-static int drop_privileges(uint64_t caps, char *err, size_t errlen)
+static int drop_privileges(uint64_t bound, uint64_t caps, char *err, size_t errlen)
 {
 	int ret;
 
-	if ((ret = bs_caps_drop(caps, ERR)) < 0)
+	if ((ret = bs_caps_drop_bound(bound, caps, ERR)) < 0)
 		return ret;
 	if ((ret = bs_caps_no_new_privs()) < 0)
 		return bs_fail(ERR, -ret, "PR_SET_NO_NEW_PRIVS");
@@ -294,6 +312,7 @@ struct init_args {
 	struct bs_ctx *c;
 	int ctl, parentfd;
 	int cgroupns_done; /* cloned into its cgroup namespace already (no cgroup to join) */
+	int self_cgroup;   /* joins its cgroup itself (bs_cgroup_attach_self) */
 	int lfd;           /* rootless: the namespace socket (bs_cinit_run), else -1 */
 };
 
@@ -309,7 +328,9 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 		return ret;
 	if ((ret = not_dumpable(ERR)) < 0 || (ret = die_with_parent(a->parentfd, ERR)) < 0)
 		return ret;
-	/* the cgroup namespace starts here, now that bsrun moved us into our cgroup */
+	if (a->self_cgroup && (ret = bs_cgroup_attach_self(a->c->cg, ERR)) < 0)
+		return ret;
+	/* the cgroup namespace starts here, now that we are in our cgroup */
 	if (!a->cgroupns_done && unshare(CLONE_NEWCGROUP) < 0)
 		return bs_fail(ERR, errno, "unshare(CLONE_NEWCGROUP)");
 	if (sethostname(host, strlen(host)) < 0)
@@ -330,8 +351,10 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 		return bs_fail(ERR, errno, "setsid");
 	if ((ret = bs_rlimits_apply(o->nofile, o->fsize)) < 0)
 		return bs_fail(ERR, -ret, "setrlimit");
-	/* init keeps CAP_KILL: it must be able to kill whatever the build becomes */
-	if ((ret = drop_privileges(a->c->caps | BS_CAP(CAP_KILL), ERR)) < 0)
+	/* init keeps CAP_KILL: it must be able to kill whatever the build
+	 * becomes. The bounding set is the commands': the first command,
+	 * forked by init, inherits it */
+	if ((ret = drop_privileges(a->c->caps, a->c->caps | BS_CAP(CAP_KILL), ERR)) < 0)
 		return ret;
 	if ((ret = bs_seccomp_apply(a->c->filter)) < 0)
 		return bs_fail(ERR, -ret, "loading the seccomp filter");
@@ -339,6 +362,9 @@ static int init_setup(struct init_args *a, char *err, size_t errlen)
 	 * ptrace it, read its memory (a copy of bsrun's) or its fds */
 	return not_dumpable(ERR);
 }
+
+static pid_t init_spawn(void *arg, const char *payload, size_t len, const int *fds, int nfds, char *err,
+			size_t errlen);
 
 static _Noreturn void init_main(struct init_args *a)
 {
@@ -364,7 +390,7 @@ static _Noreturn void init_main(struct init_args *a)
 	close(a->parentfd);
 	if (bs_cinit_send(a->ctl, 'R', 0, NULL) < 0)
 		_exit(1);
-	bs_cinit_run(a->ctl, a->o->timeout_s, a->lfd, a->c->nstypes);
+	bs_cinit_run(a->ctl, a->o->timeout_s, a->lfd, a->c->nstypes, init_spawn, a);
 }
 
 /* ---- create ---- */
@@ -408,17 +434,18 @@ static int own_root(const char *root, uint32_t uid, uint32_t gid, char *err, siz
 	return ret;
 }
 
-/* The registry entry: what `bsrun ctx` lists and needs to enter the context. */
+/* The registry entry: what `bsrun ctx` lists and needs to enter the
+ * context. Made in two parts: the text without the init's pid (c->desc)
+ * before the init exists, so that no allocation touches memory shared
+ * copy-on-write with it (each such page costs a fault), and the pid lines
+ * (c->head) once it is ready (describe_pid). */
 static void describe(struct bs_ctx *c, const struct bs_ctx_opts *o)
 {
 	struct bs_ctxreg_entry e;
-	char *text;
+	char *text, *w;
 
 	memset(&e, 0, sizeof e);
 	e.ref.id = c->id;
-	e.ref.pid = c->pid;
-	if (bs_proc_starttime(c->pid, &e.ref.pid_start) < 0)
-		return; /* no entry: not listed, not enterable from outside */
 	e.ref.nstypes = c->nstypes;
 	e.ref.single_id_map = c->single_id_map;
 	e.ref.caps = c->caps;
@@ -438,30 +465,63 @@ static void describe(struct bs_ctx *c, const struct bs_ctx_opts *o)
 	text = bs_ctxreg_format(&e);
 	if (!text)
 		return;
+	/* without its pid lines: describe_pid writes them in front */
+	w = text;
+	for (char *l = text; *l;) {
+		char *nl = strchr(l, '\n'), *next = nl ? nl + 1 : l + strlen(l);
+
+		if (strncmp(l, "pid=", 4) != 0 && strncmp(l, "pidstart=", 9) != 0) {
+			memmove(w, l, (size_t)(next - l));
+			w += next - l;
+		}
+		l = next;
+	}
+	*w = '\0';
 	free(c->desc);
 	c->desc = text;
-	bs_ns_range_describe(&c->ids, text);
+}
+
+/* Writes the registry entry, with cmd (a "cmd=...\n" line) when not NULL. */
+static void write_entry(struct bs_ctx *c, const char *cmd)
+{
+	struct iovec iov[3] = { { c->head, strlen(c->head) }, { c->desc, strlen(c->desc) },
+				{ (void *)(cmd ? cmd : ""), cmd ? strlen(cmd) : 0 } };
+
+	bs_ns_range_describev(&c->ids, iov, 3);
+}
+
+/* The init's pid lines; then the entry goes to the registry. */
+static void describe_pid(struct bs_ctx *c)
+{
+	uint64_t start;
+
+	if (!c->desc || bs_proc_starttime(c->pid, &start) < 0) {
+		free(c->desc); /* no entry: not listed, not enterable from outside */
+		c->desc = NULL;
+		return;
+	}
+	snprintf(c->head, sizeof c->head, "pid=%d\npidstart=%" PRIu64 "\n", (int)c->pid, start);
+	write_entry(c, NULL);
 }
 
 /* Records argv as the context's current command in its registry entry. */
 static void describe_cmd(struct bs_ctx *c, char *const argv[])
 {
-	char cmd[256], *text;
-	size_t len = 0;
+	char cmd[264];
+	size_t len = 4;
 
 	if (!c->desc)
 		return;
-	for (size_t i = 0; argv[i] && len < sizeof cmd - 1; i++) {
+	memcpy(cmd, "cmd=", 4);
+	for (size_t i = 0; argv[i] && len < sizeof cmd - 8; i++) {
 		if (i)
 			cmd[len++] = ' ';
-		for (const char *p = argv[i]; *p && len < sizeof cmd - 1; p++)
+		for (const char *p = argv[i]; *p && len < sizeof cmd - 8; p++)
 			cmd[len++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
 	}
+	cmd[len++] = '\n';
 	cmd[len] = '\0';
-	if (asprintf(&text, "%scmd=%s\n", c->desc, cmd) < 0)
-		return;
-	bs_ns_range_describe(&c->ids, text);
-	free(text);
+	write_entry(c, cmd);
 }
 
 enum { MAP_DIRECT, MAP_SUBID };
@@ -602,6 +662,7 @@ static struct bs_ctx *ctx_alloc(void)
 		return NULL;
 	c->pidfd = c->ctl = -1;
 	c->init_status = -1;
+	c->deadline = -1;
 	c->ids.lockfd = -1;
 	for (size_t i = 0; i < sizeof c->nsfd / sizeof *c->nsfd; i++)
 		c->nsfd[i] = -1;
@@ -625,7 +686,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	struct bs_rootfs rf = { .root = o->root, .binds = o->binds, .nbinds = o->nbinds };
 	struct bs_cinit_msg m;
 	struct bs_ctx *c;
-	int sv[2] = { -1, -1 }, parentfd = -1, lfd = -1, ret;
+	int sv[2] = { -1, -1 }, parentfd = -1, lfd = -1, ret, self_cg = 0;
 	uint64_t flags;
 	char rundir[4200];
 	int mapping = MAP_DIRECT;
@@ -640,6 +701,8 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	c->nofile = o->nofile;
 	c->fsize = o->fsize;
 	c->single_id_map = o->single_id_map;
+	if (o->timeout_s)
+		c->deadline = now_ms() + (int64_t)o->timeout_s * 1000;
 	c->nstypes = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
 		     (o->network_host ? 0 : CLONE_NEWNET);
 	c->env = copy_env(o->env ? o->env : default_env);
@@ -665,10 +728,18 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	if ((ret = make_cgroup(c, o, ERR)) < 0)
 		goto fail;
+	/* cgroup v1: init moves itself in, which spares the kernel's RCU grace
+	 * period a move by bsrun costs (bsrun takes the tasks files back below) */
+	if (c->cg && mapping == MAP_DIRECT) {
+		self_cg = bs_cgroup_delegate_self(c->cg, c->ids.first, c->ids.gfirst, NULL, 0) == 0;
+		if (!self_cg)
+			bs_cgroup_undelegate(c->cg);
+	}
 	if (geteuid() != 0 && (lfd = ns_socket(c, o->rundir ? o->rundir : rundir, ERR)) < 0) {
 		ret = lfd;
 		goto fail;
 	}
+	describe(c, o);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = bs_fail(ERR, errno, "socketpair");
 		goto fail;
@@ -690,7 +761,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	}
 	if (c->pid == 0) {
 		struct init_args a = { .o = o, .c = c, .ctl = sv[1], .parentfd = parentfd, .cgroupns_done = !c->cg,
-				       .lfd = lfd };
+				       .self_cgroup = self_cg, .lfd = lfd };
 
 		close(sv[0]);
 		init_main(&a);
@@ -716,9 +787,8 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		ret = bs_ns_write_maps(c->pid, &c->ids, c->single_id_map, ERR);
 	if (ret < 0)
 		goto fail;
-	if (c->cg && (ret = bs_cgroup_attach(c->cg, c->pid, ERR)) < 0)
+	if (c->cg && !self_cg && (ret = bs_cgroup_attach(c->cg, c->pid, ERR)) < 0)
 		goto fail;
-	protect_init_from_oom(c->pid);
 	if ((ret = bs_cinit_send(c->ctl, 'G', 0, NULL)) < 0) {
 		bs_fail(ERR, -ret, "starting the context's init");
 		goto fail;
@@ -736,7 +806,9 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		ret = bs_failx(ERR, EPROTO, "context setup: unexpected answer '%c'", m.op);
 		goto fail;
 	}
-	describe(c, o);
+	if (self_cg)
+		bs_cgroup_undelegate(c->cg);
+	describe_pid(c);
 	*out = c;
 	return 0;
 fail:
@@ -894,7 +966,7 @@ static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const s
 		ret = bs_fail(err, sizeof err, errno, "setresgid %u", (unsigned)eo->gid);
 		goto fail;
 	}
-	if ((ret = drop_privileges(c->caps, err, sizeof err)) < 0)
+	if ((ret = drop_privileges(c->caps, c->caps, err, sizeof err)) < 0)
 		goto fail;
 	if (eo->uid != 0 && setresuid(eo->uid, eo->uid, eo->uid) < 0) {
 		ret = bs_fail(err, sizeof err, errno, "setresuid %u", (unsigned)eo->uid);
@@ -1014,6 +1086,193 @@ fail:
 	_exit(1);
 }
 
+/* ---- the first command, started by init (exec_by_init) ---- */
+
+/* The 'X' payload: this header, then NUL-terminated strings: cwd, argv,
+ * env. */
+struct first_hdr {
+	uint32_t uid, gid;
+	uint32_t nargv, nenv; /* nenv UINT32_MAX: the context's environment */
+	uint32_t fdmask;      /* bit i: stdio fd i is attached, else /dev/null */
+};
+
+struct first_args {
+	struct bs_ctx *c;
+	char **argv, **env;
+	const char *cwd;
+	uint32_t uid, gid;
+	int fds[3]; /* in init's fd table; -1: /dev/null */
+	int errfd;
+};
+
+/* The first command, a child of init: init's namespaces, cgroup, rlimits,
+ * bounding set, securebits, NO_NEW_PRIVS and seccomp filters are already
+ * the command's; what is left is what exec_command does besides: signal
+ * mask, umask, stdio, cwd, ids, the capabilities init keeps for itself
+ * (CAP_KILL), session, fds. Runs on its own stack in init's memory until
+ * exec (no allocation). */
+static int first_main(void *p)
+{
+	struct first_args *a = p;
+	char err[240] = "";
+	int ret, fds[3], rootfd, cwdfd;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL); /* init blocks the signals it reads from its signalfd */
+	if ((ret = not_dumpable(err, sizeof err)) < 0)
+		goto fail;
+	umask(022);
+	for (int i = 0; i < 3; i++) {
+		fds[i] = a->fds[i] < 0 ? open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
+				       : fcntl(a->fds[i], F_DUPFD_CLOEXEC, 10);
+		if (fds[i] < 0) {
+			ret = bs_fail(err, sizeof err, errno, "stdio fd %d", i);
+			goto fail;
+		}
+	}
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cwdfd = rootfd < 0 ? -errno : bs_open_in_root(rootfd, a->cwd, O_PATH | O_DIRECTORY);
+	if (cwdfd < 0 || fchdir(cwdfd) < 0) {
+		ret = bs_fail(err, sizeof err, cwdfd < 0 ? -cwdfd : errno, "working directory %s", a->cwd);
+		goto fail;
+	}
+	close(cwdfd);
+	close(rootfd);
+	if (setresgid(a->gid, a->gid, a->gid) < 0) {
+		ret = bs_fail(err, sizeof err, errno, "setresgid %u", (unsigned)a->gid);
+		goto fail;
+	}
+	if ((ret = bs_caps_limit(a->c->caps)) < 0) {
+		bs_fail(err, sizeof err, -ret, "set the process capabilities");
+		goto fail;
+	}
+	if (a->uid != 0 && setresuid(a->uid, a->uid, a->uid) < 0) {
+		ret = bs_fail(err, sizeof err, errno, "setresuid %u", (unsigned)a->uid);
+		goto fail;
+	}
+	if ((ret = not_dumpable(err, sizeof err)) < 0)
+		goto fail;
+	if (setsid() < 0) {
+		ret = bs_fail(err, sizeof err, errno, "setsid");
+		goto fail;
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0) {
+			ret = bs_fail(err, sizeof err, errno, "dup2 stdio");
+			goto fail;
+		}
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		ret = bs_fail(err, sizeof err, errno, "close_range");
+		goto fail;
+	}
+	execvpe(a->argv[0], a->argv, a->env);
+	ret = bs_fail(err, sizeof err, errno, "exec %s", a->argv[0]);
+fail:
+	exec_report(a->errfd, 'E', -ret, 0, err);
+	_exit(127);
+}
+
+/* Next NUL-terminated string of the payload at *p (before end), or NULL. */
+static char *next_str(const char **p, const char *end)
+{
+	const char *s = *p, *z = s < end ? memchr(s, 0, (size_t)(end - s)) : NULL;
+
+	if (!z)
+		return NULL;
+	*p = z + 1;
+	return (char *)s;
+}
+
+/* In init (bs_cinit_spawn_fn): starts the command of an 'X' message and
+ * waits for its exec (CLONE_VFORK) or its failure. */
+static pid_t init_spawn(void *arg, const char *payload, size_t len, const int *fds, int nfds, char *err,
+			size_t errlen)
+{
+	struct init_args *ia = arg;
+	struct first_args a = { .c = ia->c, .fds = { -1, -1, -1 }, .errfd = -1 };
+	const char *p = payload + sizeof(struct first_hdr), *end = payload + len;
+	struct first_hdr h;
+	struct exec_msg m;
+	char **v = NULL, *stack = NULL;
+	int ep[2] = { -1, -1 }, used = 0;
+	pid_t pid = -EPROTO;
+	ssize_t n;
+
+	if (len < sizeof h)
+		return bs_failx(ERR, EPROTO, "bad command message");
+	memcpy(&h, payload, sizeof h);
+	if (h.nargv == 0 || h.nargv > len || (h.nenv != UINT32_MAX && h.nenv > len))
+		return bs_failx(ERR, EPROTO, "bad command message");
+	v = calloc(h.nargv + 1 + (h.nenv == UINT32_MAX ? 0 : h.nenv + 1), sizeof *v);
+	if (!v)
+		return bs_fail(ERR, ENOMEM, "command");
+	a.argv = v;
+	a.env = h.nenv == UINT32_MAX ? a.c->env : v + h.nargv + 1;
+	a.uid = h.uid;
+	a.gid = h.gid;
+	if (!(a.cwd = next_str(&p, end)))
+		goto bad;
+	for (uint32_t i = 0; i < h.nargv; i++)
+		if (!(a.argv[i] = next_str(&p, end)))
+			goto bad;
+	for (uint32_t i = 0; h.nenv != UINT32_MAX && i < h.nenv; i++)
+		if (!(a.env[i] = next_str(&p, end)))
+			goto bad;
+	for (int i = 0; i < 3; i++)
+		if (h.fdmask & (1u << i)) {
+			if (used >= nfds)
+				goto bad;
+			a.fds[i] = fds[used++];
+		}
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		pid = bs_fail(ERR, errno, "pipe");
+		goto out;
+	}
+	a.errfd = ep[1];
+	if (SHARED_VM) {
+		/* init waits (CLONE_VFORK) while the command runs on its own
+		 * stack in init's memory: no copy of init's page tables */
+		stack = mmap(NULL, CMD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (stack == MAP_FAILED) {
+			stack = NULL;
+			pid = bs_fail(ERR, errno, "command stack");
+			goto out;
+		}
+		pid = clone(first_main, stack + CMD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	} else {
+		pid = fork();
+		if (pid == 0)
+			first_main(&a);
+	}
+	if (pid < 0) {
+		pid = bs_fail(ERR, errno, "starting the command");
+		goto out;
+	}
+	close(ep[1]);
+	ep[1] = -1;
+	/* end of file: the command's exec closed the pipe */
+	do
+		n = read(ep[0], &m, sizeof m);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof m && m.op == 'E') {
+		waitpid(pid, NULL, __WALL);
+		m.text[sizeof m.text - 1] = '\0';
+		pid = bs_failx(ERR, m.err > 0 ? m.err : EIO, "%s", m.text);
+	}
+	goto out;
+bad:
+	pid = bs_failx(ERR, EPROTO, "bad command message");
+out:
+	for (int i = 0; i < 2; i++)
+		if (ep[i] >= 0)
+			close(ep[i]);
+	if (stack)
+		munmap(stack, CMD_STACK);
+	free(v);
+	return pid;
+}
+
 static int wait_child(pid_t pid, int *status)
 {
 	pid_t r;
@@ -1052,16 +1311,169 @@ static void reap_init(struct bs_ctx *c)
 		c->init_status = si.si_status & 0x7f;
 	if (si.si_code == CLD_EXITED && si.si_status == BS_CINIT_EXIT_TIMEOUT)
 		c->hit |= BS_LIMIT_TIME;
-	update_hits(c);
-	c->pid = 0;
+	c->pid = 0; /* (release reads the limits hit before the cgroup goes) */
 }
 
-static int64_t now_ms(void)
+/* Appends the NUL-terminated s to the payload buffer b (size BS_CINIT_XMAX). */
+static int put_str(char *b, size_t *len, const char *s)
 {
-	struct timespec ts;
+	size_t n = strlen(s) + 1;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (n > BS_CINIT_XMAX - *len)
+		return -E2BIG;
+	memcpy(b + *len, s, n);
+	*len += n;
+	return 0;
+}
+
+/* Whether the context's init can start this command itself: the first
+ * command of a context this process created, a program (not a function),
+ * ids the kept capabilities can set. */
+static int by_init_possible(const struct bs_ctx *c, const struct bs_exec_opts *eo)
+{
+	if (c->ran || c->attached || c->ctl < 0 || eo->fn)
+		return 0;
+	if (eo->gid != 0 && !(c->caps & BS_CAP(CAP_SETGID)))
+		return 0;
+	return eo->uid == 0 || (c->caps & BS_CAP(CAP_SETUID));
+}
+
+/* The first command, started by the context's init (bs_cinit_run's 'X'):
+ * no helper process, no setns, no second seccomp load; its cgroup, limits,
+ * namespaces and filters are init's. Waits for its end like bs_ctx_exec;
+ * *st gets its wait status. Returns 0, the -errno of a failed start (message
+ * in err), or -E2BIG before anything was started (the caller then takes the
+ * helper path). */
+static int exec_by_init(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo, int64_t deadline,
+			int *st, int *timed_out, int *interrupted, char *err, size_t errlen)
+{
+	struct first_hdr h = { .uid = eo->uid, .gid = eo->gid, .nenv = UINT32_MAX };
+	int want[3] = { eo->stdin_fd, eo->stdout_fd, eo->stderr_fd }, fds[3], nfds = 0, cfd = -1, ret = 0;
+	int watchfd = eo->watch ? eo->watch_fd : -1;
+	struct bs_cinit_msg m;
+	size_t len = sizeof h, size = sizeof h + strlen(eo->cwd ? eo->cwd : "/") + 1;
+	char *b;
+
+	for (size_t i = 0; argv[i]; i++)
+		size += strlen(argv[i]) + 1;
+	for (size_t i = 0; eo->env && eo->env[i]; i++)
+		size += strlen(eo->env[i]) + 1;
+	if (size > BS_CINIT_XMAX)
+		return -E2BIG;
+	if (!(b = malloc(size)))
+		return bs_fail(ERR, ENOMEM, "exec %s", argv[0]);
+	ret = put_str(b, &len, eo->cwd ? eo->cwd : "/");
+	for (size_t i = 0; argv[i] && ret == 0; i++, h.nargv++)
+		ret = put_str(b, &len, argv[i]);
+	if (eo->env)
+		for (h.nenv = 0; eo->env[h.nenv] && ret == 0; h.nenv++)
+			ret = put_str(b, &len, eo->env[h.nenv]);
+	for (int i = 0; i < 3; i++)
+		if (want[i] >= 0) {
+			h.fdmask |= 1u << i;
+			fds[nfds++] = want[i];
+		}
+	memcpy(b, &h, sizeof h);
+	if (ret == 0)
+		ret = bs_cinit_send_exec(c->ctl, b, len, fds, nfds, eo->keep_orphans);
+	free(b);
+	if (ret == -E2BIG)
+		return ret;
+	/* init waits for the command's exec (CLONE_VFORK): should something
+	 * hold it up until a deadline, or Ctrl-C come, the context dies */
+	while (ret == 0) {
+		struct pollfd p = { .fd = c->ctl, .events = POLLIN };
+		int64_t end = deadline, left;
+		int r;
+
+		if (c->deadline >= 0 && (end < 0 || c->deadline < end))
+			end = c->deadline;
+		left = end < 0 ? -1 : end - now_ms();
+		r = poll(&p, 1, end < 0 ? -1 : left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0);
+		if (r > 0) {
+			ret = bs_cinit_recv_fd(c->ctl, &m, 0, &cfd);
+			break;
+		}
+		if (r < 0 && errno == EINTR && !bs_interrupted())
+			continue;
+		if (r < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+		reap_init(c);
+		*st = SIGKILL;
+		if (r < 0) {
+			*interrupted = 1;
+		} else {
+			*timed_out = 1;
+			if (end != deadline)
+				c->hit |= BS_LIMIT_TIME;
+		}
+		return 0;
+	}
+	if (ret < 0)
+		return bs_fail(ERR, -ret, "exec %s: the context's init", argv[0]);
+	if (m.op == 'E')
+		return bs_failx(ERR, m.err > 0 ? m.err : EIO, "%s", m.text);
+	if (m.op != 'P' || cfd < 0) {
+		if (cfd >= 0)
+			close(cfd);
+		return bs_failx(ERR, EPROTO, "exec %s: unexpected answer '%c' of the context's init", argv[0], m.op);
+	}
+	/* init has forked the command: from now on init may not be the OOM
+	 * killer's choice, and the command does not inherit that */
+	protect_init_from_oom(c);
+	*st = SIGKILL;
+	for (;;) {
+		struct pollfd p[3] = { { .fd = c->ctl, .events = POLLIN }, { .fd = c->pidfd, .events = POLLIN },
+				       { .fd = watchfd, .events = POLLIN } };
+		int tmo = -1, r;
+
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+
+			tmo = left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0;
+		}
+		r = poll(p, 3, tmo);
+		if (r < 0 && errno == EINTR) {
+			if (bs_interrupted() && !*interrupted) { /* Ctrl-C: the command dies now */
+				syscall(SYS_pidfd_send_signal, cfd, SIGKILL, NULL, 0);
+				*interrupted = 1;
+				deadline = -1;
+			}
+			continue;
+		}
+		if (r < 0)
+			break;
+		if (r == 0) {
+			syscall(SYS_pidfd_send_signal, cfd, SIGKILL, NULL, 0);
+			*timed_out = 1;
+			deadline = -1; /* it dies now: wait for init's word */
+			continue;
+		}
+		if (p[0].revents) {
+			/* 'x': init reaped it; anything else: init is gone, and the
+			 * kernel killed the command with the namespace */
+			if (bs_cinit_recv(c->ctl, &m, 0) == 0 && m.op == 'x') {
+				*st = m.err;
+				if (strcmp(m.text, "busy") == 0)
+					ret = bs_failx(ERR, EBUSY, "killing what %s left behind: a process stayed",
+						       argv[0]);
+			}
+			break;
+		}
+		if (p[1].revents & POLLIN)
+			break; /* init died: the time ran out, or someone killed it */
+		if (p[2].revents) {
+			if (p[2].revents & POLLIN)
+				eo->watch(eo->watch_arg, watchfd);
+			else
+				watchfd = -1; /* every writer is gone */
+		}
+	}
+	close(cfd);
+	return ret;
 }
 
 int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo, int *wstatus,
@@ -1099,6 +1511,19 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 	if (eo->timeout_s)
 		deadline = now_ms() + (int64_t)eo->timeout_s * 1000;
 	describe_cmd(c, argv);
+	if (by_init_possible(c, eo)) {
+		c->ran = 1;
+		ret = exec_by_init(c, argv, eo, deadline, &st, &timed_out, &interrupted, ERR);
+		if (ret != -E2BIG) {
+			*wstatus = st;
+			if (ret < 0)
+				goto out;
+			goto ended; /* init killed what it left behind */
+		}
+		ret = 0;
+	}
+	c->ran = 1;
+	protect_init_from_oom(c);
 	if (pipe2(gop, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		ret = bs_fail(ERR, errno, "pipe");
 		goto out;
@@ -1253,6 +1678,7 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 			}
 		}
 	}
+ended:
 	/* did the context end meanwhile? */
 	{
 		struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
@@ -1263,7 +1689,7 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 				timed_out = 1;
 		}
 	}
-	update_hits(c);
+	/* (the limits hit are read when asked for, and before the cgroup goes) */
 	if (interrupted) {
 		ret = bs_failx(ERR, EINTR, "%s: interrupted", argv[0]);
 	} else if (timed_out) {
@@ -1380,6 +1806,7 @@ int bs_ctx_run_in(struct bs_ctx *c, int (*fn)(void *arg, char *err, size_t errle
 
 	if (!bs_ctx_alive(c))
 		return bs_failx(ERR, ESRCH, "the context is dead");
+	protect_init_from_oom(c);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return bs_fail(ERR, errno, "pipe");
 	pid = fork();

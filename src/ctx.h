@@ -6,7 +6,9 @@
  * capabilities, NO_NEW_PRIVS, a seccomp allowlist and a cgroup. Commands
  * run in it by *migration*: a helper enters the init's namespaces through its
  * pidfd (setns) and forks the command, which drops the same privileges and
- * execs. When a command ends, every other process of the context is killed
+ * execs. The first command of a context its creator runs is started by the
+ * init itself instead (it inherits what init set up; no helper, no setns).
+ * When a command ends, every other process of the context is killed
  * (unless keep_orphans); when the context is killed, nothing of it remains.
  *
  * As root, each context gets its own range from the id pool; as an ordinary
@@ -126,7 +128,9 @@ int bs_ctx_reserve_ids(const struct bs_ctx_opts *o, struct bs_idrange *r, char *
 int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, size_t errlen);
 
 /* Runs argv in the context (migrate: setns via the init's pidfd, then fork
- * and exec) and waits for it; *wstatus gets its wait status. Returns 0 when
+ * and exec; the creator's first command, unless eo->fn or ids the context's
+ * capabilities cannot set: forked by the init) and waits for it; *wstatus
+ * gets its wait status. Returns 0 when
  * it ran to its end, -ETIMEDOUT when a timeout killed it (*wstatus set), -ESRCH
  * when the context is dead, -EBADF for a directory or O_PATH stdio fd, or
  * the -errno of a failed setup or execve (e.g. -ENOENT for a missing program). Afterwards no other process of the

@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* A set of host ids or id ranges that must not appear in any pool slot. */
@@ -241,6 +242,21 @@ int bs_ns_range_describe(const struct bs_idrange *r, const char *text)
 	if (ftruncate(r->lockfd, 0) < 0)
 		return -errno;
 	if (pwrite(r->lockfd, text, len, 0) != (ssize_t)len)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int bs_ns_range_describev(const struct bs_idrange *r, const struct iovec *iov, int n)
+{
+	size_t len = 0;
+
+	if (r->lockfd < 0)
+		return -EBADF;
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	if (ftruncate(r->lockfd, 0) < 0)
+		return -errno;
+	if (pwritev(r->lockfd, iov, n, 0) != (ssize_t)len)
 		return errno ? -errno : -EIO;
 	return 0;
 }

@@ -45,6 +45,10 @@ int bs_ns_alloc_self(const char *rundir, struct bs_idrange *r, char *err, size_t
 /* Rewrites the slot file's registry text (key=value lines); keeps the lock. */
 int bs_ns_range_describe(const struct bs_idrange *r, const char *text);
 
+/* The same, the text in n pieces (writev). */
+struct iovec;
+int bs_ns_range_describev(const struct bs_idrange *r, const struct iovec *iov, int n);
+
 /* Releases the range (closes lockfd); safe on a released or zeroed range with lockfd -1. */
 void bs_ns_free_range(struct bs_idrange *r);
 

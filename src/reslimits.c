@@ -405,6 +405,50 @@ int bs_cgroup_attach(struct bs_cgroup *cg, pid_t pid, char *err, size_t errlen)
 	return 0;
 }
 
+/* chown of each v1 hierarchy's tasks file (distinct directories only). */
+static int chown_tasks(struct bs_cgroup *cg, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 16];
+
+	if (cg->version != 1)
+		return -EOPNOTSUPP;
+	for (int c = 0; c < C_N; c++) {
+		if (!cg->dir[c] || (c > 0 && cg->dir[c] == cg->dir[0]))
+			continue;
+		snprintf(path, sizeof path, "%s/tasks", cg->dir[c]);
+		if (chown(path, uid, gid) < 0)
+			return bs_fail(err, errlen, errno, "chown %s", path);
+	}
+	return 0;
+}
+
+int bs_cgroup_delegate_self(struct bs_cgroup *cg, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	return chown_tasks(cg, uid, gid, err, errlen);
+}
+
+int bs_cgroup_undelegate(struct bs_cgroup *cg)
+{
+	return chown_tasks(cg, 0, 0, NULL, 0);
+}
+
+int bs_cgroup_attach_self(struct bs_cgroup *cg, char *err, size_t errlen)
+{
+	int ret;
+
+	if (cg->version != 1)
+		return -EOPNOTSUPP;
+	for (int c = 0; c < C_N; c++) {
+		if (!cg->dir[c] || (c > 0 && cg->dir[c] == cg->dir[0]))
+			continue;
+		/* "0" in tasks: the calling thread, which the kernel moves without
+		 * the global lock whose writers wait for an RCU grace period */
+		if ((ret = set_value(cg->dir[c], "tasks", "0", err, errlen)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static const char *procs_dir(const struct bs_cgroup *cg)
 {
 	return cg->dir[C_PIDS] ? cg->dir[C_PIDS] : cg->dir[C_MEMORY];

@@ -51,6 +51,17 @@ void bs_cgroup_remove(const char *parent, const char *name);
 /* Moves process pid (all its threads) into the cgroup. */
 int bs_cgroup_attach(struct bs_cgroup *cg, pid_t pid, char *err, size_t errlen);
 
+/* cgroup v1: lets processes of host uid/gid move themselves into the
+ * cgroup (bs_cgroup_attach_self) by giving them its tasks files; undo with
+ * bs_cgroup_undelegate. -EOPNOTSUPP on v2. */
+int bs_cgroup_delegate_self(struct bs_cgroup *cg, uid_t uid, gid_t gid, char *err, size_t errlen);
+int bs_cgroup_undelegate(struct bs_cgroup *cg);
+
+/* cgroup v1: moves the calling thread, which must be its process's only
+ * one, into the cgroup (cheaper than bs_cgroup_attach: no RCU grace
+ * period). -EOPNOTSUPP on v2. */
+int bs_cgroup_attach_self(struct bs_cgroup *cg, char *err, size_t errlen);
+
 /* Kills every process in the cgroup (cgroup.kill on v2; freeze, SIGKILL each,
  * thaw on v1) and waits up to timeout_ms for it to be empty; -ETIMEDOUT if not. */
 int bs_cgroup_kill(struct bs_cgroup *cg, unsigned timeout_ms);

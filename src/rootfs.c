@@ -163,12 +163,15 @@ static int mount_new(int rootfd, const char *path, const char *type, const char 
 	return mfd;
 }
 
-static int mask_proc(int procfd, char *err, size_t errlen)
+/* The source of the /proc masks: a small read-only tmpfs holding an empty
+ * file and an empty directory, attached on the /proc mount point (proc goes
+ * on top of it, hiding it): closing a mount that was never attached would
+ * make the kernel wait for an RCU grace period (milliseconds here). */
+static int mask_source(int rootfd, char *err, size_t errlen)
 {
 	const char *const opts[] = { "mode", "0555", "size", "4k", "nr_inodes", "8", NULL };
 	int efd = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "/proc masks", ERR);
-	int fd, ret = 0;
-	struct stat st;
+	int fd, tfd, ret;
 
 	if (efd < 0)
 		return efd;
@@ -181,8 +184,25 @@ static int mask_proc(int procfd, char *err, size_t errlen)
 		return ret;
 	}
 	close(fd);
-	if ((ret = setattr(efd, "/proc masks", MOUNT_ATTR_RDONLY, 0, ERR)) < 0)
-		goto out;
+	if ((ret = setattr(efd, "/proc masks", MOUNT_ATTR_RDONLY, 0, ERR)) < 0 ||
+	    (ret = tfd = mountpoint(rootfd, "/proc", 0, 0, ERR)) < 0) {
+		close(efd);
+		return ret;
+	}
+	ret = attach(efd, tfd, "/proc", ERR);
+	close(tfd);
+	if (ret < 0) {
+		close(efd);
+		return ret;
+	}
+	return efd;
+}
+
+static int mask_proc(int procfd, int efd, char *err, size_t errlen)
+{
+	struct stat st;
+	int ret = 0;
+
 	for (const char *const *p = proc_masked; *p; p++) {
 		int src;
 
@@ -223,7 +243,6 @@ static int mask_proc(int procfd, char *err, size_t errlen)
 		close(src);
 	}
 out:
-	close(efd);
 	return ret;
 }
 
@@ -231,14 +250,19 @@ static int setup_proc(int rootfd, unsigned flags, char *err, size_t errlen)
 {
 	const char *const with_subset[] = { "hidepid", "invisible", "subset", "pid", NULL };
 	const char *const plain[] = { "hidepid", "invisible", NULL };
-	int pfd, ret;
+	int pfd, efd, ret;
 
+	if ((efd = mask_source(rootfd, ERR)) < 0)
+		return efd;
 	pfd = mount_new(rootfd, "/proc", "proc", (flags & BS_ROOTFS_PROC_SUBSET) ? with_subset : plain,
 			MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, ERR);
-	if (pfd < 0)
+	if (pfd < 0) {
+		close(efd);
 		return pfd;
-	ret = mask_proc(pfd, ERR);
+	}
+	ret = mask_proc(pfd, efd, ERR);
 	close(pfd);
+	close(efd);
 	return ret;
 }
 

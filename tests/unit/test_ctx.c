@@ -1307,6 +1307,74 @@ START_TEST(test_lua_failure)
 }
 END_TEST
 
+/* The first command of a context is started by its init (no exec helper,
+ * no setns), later ones by migration: both get the same namespaces, cgroup,
+ * ids, capabilities, NO_NEW_PRIVS, seccomp filters, signals and umask. */
+START_TEST(test_first_command)
+{
+	char *const state[] = { "sh", "-c",
+				"grep -E '^(Uid|Gid|Groups|Cap...|NoNewPrivs|Seccomp|Seccomp_filters|SigBlk|SigIgn):' "
+				"/proc/self/status; umask; cat /proc/self/cgroup; "
+				"readlink /proc/self/ns/user /proc/self/ns/mnt /proc/self/ns/pid /proc/self/ns/net "
+				"/proc/self/ns/uts /proc/self/ns/ipc /proc/self/ns/cgroup",
+				NULL };
+	struct bs_ctx_opts o;
+	struct bs_exec_opts eo;
+	struct bs_ctx *c;
+	char first[4096], second[4096], expect[64], err[512];
+	int st;
+
+	NEED_CTX();
+	for (int variant = 0; variant < 2; variant++) {
+		base_opts(&o);
+		bs_exec_opts_init(&eo);
+		if (variant == 0) {
+			o.caps &= ~BS_CAP(CAP_KILL); /* init keeps it for itself, the command may not */
+		} else {
+			eo.uid = 1000;
+			eo.gid = 1000;
+		}
+		c = make(&o);
+		ck_assert_int_eq(run_eo(c, &eo, &st, first, sizeof first, state), 0);
+		ck_assert_int_eq(st, 0);
+		ck_assert_int_eq(run_eo(c, &eo, &st, second, sizeof second, state), 0);
+		ck_assert_int_eq(st, 0);
+		ck_assert_str_eq(first, second);
+		ck_assert_msg(strstr(first, "NoNewPrivs:\t1\n") && strstr(first, "Seccomp:\t2\n") &&
+				      strstr(first, "\n0022\n") && strstr(first, "SigBlk:\t0000000000000000\n"),
+			      "%s", first);
+		snprintf(expect, sizeof expect, "CapBnd:\t%016" PRIx64 "\n", o.caps);
+		ck_assert_msg(strstr(first, expect), "expected %s in\n%s", expect, first);
+		snprintf(expect, sizeof expect, "CapEff:\t%016" PRIx64 "\n", variant ? (uint64_t)0 : o.caps);
+		ck_assert_msg(strstr(first, expect), "expected %s in\n%s", expect, first);
+		ck_assert_msg(strstr(first, variant ? "Uid:\t1000\t1000\t1000\t1000\n" : "Uid:\t0\t0\t0\t0\n"),
+			      "%s", first);
+		bs_ctx_free(c);
+	}
+	/* a first command that cannot start: its error, and the context lives on */
+	base_opts(&o);
+	c = make(&o);
+	bs_exec_opts_init(&eo);
+	ck_assert_int_eq(bs_ctx_exec(c, (char *const[]){ "/no/such/program", NULL }, &eo, &st, err, sizeof err),
+			 -ENOENT);
+	ck_assert_msg(strstr(err, "/no/such/program"), "%s", err);
+	ck_assert_int_eq(RUN(c, &st, first, "/bin/true"), 0);
+	ck_assert_int_eq(st, 0);
+	bs_ctx_free(c);
+	/* keep_orphans on the first command: its daemon outlives it until the next command */
+	c = make(&o);
+	bs_exec_opts_init(&eo);
+	eo.keep_orphans = 1;
+	ck_assert_int_eq(run_eo(c, &eo, &st, first, sizeof first,
+				(char *const[]){ "sh", "-c", "(setsid sleep 987603 >/dev/null 2>&1 &) ; exit 0", NULL }),
+			 0);
+	ck_assert_int_eq(host_procs_with_arg("987603", NULL), 1);
+	ck_assert_int_eq(RUN(c, &st, first, "/bin/true"), 0);
+	ck_assert_int_eq(host_procs_with_arg("987603", NULL), 0);
+	bs_ctx_free(c);
+}
+END_TEST
+
 Suite *ctx_suite(void)
 {
 	Suite *s = suite_create("ctx");
@@ -1331,6 +1399,7 @@ Suite *ctx_suite(void)
 	tcase_add_test(tc, test_seccomp_denied);
 	tcase_add_test(tc, test_seccomp_args);
 	tcase_add_test(tc, test_privileges);
+	tcase_add_test(tc, test_first_command);
 	tcase_add_test(tc, test_cwd_env);
 	tcase_add_test(tc, test_timeouts);
 	tcase_add_test(tc, test_create_errors);
