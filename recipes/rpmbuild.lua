@@ -5,6 +5,7 @@
 -- recipe format and the `b` table each step gets.
 local bs = require "bs"
 local errors = require "bsrun.errors"
+local installopts = require "bsrun.installopts"
 
 local recipe = {
   description = "rebuild a src.rpm with rpmbuild -ba in a fresh, sealed root",
@@ -49,28 +50,6 @@ local function infra(ok, msg, ...)
   return ok, msg, ...
 end
 
--- The policy's install settings (doc/policies.md, `install`) as
--- bs.rpm.install options.
-local function install_opts(b)
-  local pi = b.policy.install or {}
-  return {
-    nofsync = not pi.fsync or nil, fsync = pi.fsync or nil,
-    nodocs = pi.docs == false,
-    langs = type(pi.langs) == "table" and pi.langs or nil,
-    verify = pi.verify,
-  }
-end
-
--- What of those settings changes an image's content, as words for its key
--- (an image made without docs is not the image made with them); nil with
--- the defaults, so that the keys of existing images stay as they were.
-local function install_key(b)
-  local o = install_opts(b)
-  if not o.nodocs and not o.langs then return nil end
-  return { "install:docs=" .. tostring(not o.nodocs),
-           "install:langs=" .. (o.langs and table.concat(o.langs, ":") or "all") }
-end
-
 -- Downloads and installs the packages `pkgs` (solver results) into ctx,
 -- logging to root.log and installed_pkgs.log, with a progress line.
 local function install_pkgs(b, ctx, pkgs, what)
@@ -78,7 +57,7 @@ local function install_pkgs(b, ctx, pkgs, what)
   for _, p in ipairs(pkgs) do b.logs.root:write("  ", p.nevra, " (", p.repo, ")\n") end
   if #pkgs == 0 then return end
   local files = infra(bs.rpm.download(b.repos, pkgs, { cachedir = b.job.cachedir .. "/packages" }))
-  local opts = install_opts(b)
+  local opts = installopts.options(b.policy)
   opts.log, opts.installed_log = b.logs.root, b.logs.installed
   opts.progress = function(ev)
     if ev.what == "done" then
@@ -113,7 +92,7 @@ local function base_image(b)
   for _, r in ipairs(b.repos:list()) do repos[#repos + 1] = r.name .. "=" .. tostring(r.cookie) end
   for _, p in ipairs(pkgs) do nevras[#nevras + 1] = p.nevra end
   local img, state = infra(bs.image.acquire({ policy = b.policy.name, repos = repos, packages = nevras,
-                                              extra = install_key(b) },
+                                              extra = installopts.image_key(b.policy) },
                                             { store = b.job.cachedir .. "/images" }))
   if state == "build" then
     bs.log.info("making the base image of %s (%d packages); later builds start from it at once",
