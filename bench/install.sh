@@ -10,10 +10,14 @@
 # for /usr/bin/gcc and must hold the same packages. Target: bsrun >= 2x faster.
 # Needs root and the hostdist repository (tools/mkhostdist); dnf from
 # `tools/install-deps --bench`. BENCH_RUNS=N runs each N times (default 3) and
-# reports medians.
+# reports medians; BENCH_POLICY=NAME|FILE (default hostdist) names the policy,
+# whose `install` settings (docs, langs, verify) bsrun uses; dnf keeps its
+# defaults. bsrun's root is what a build's root is: an overlay over an empty
+# base image, its upper layer on tmpfs (BSRUN_BENCH_NO_IMAGE=1).
 set -eu
 cd "$(dirname "$0")/.."
 runs=${BENCH_RUNS:-3}
+policy=${BENCH_POLICY:-hostdist}
 if [ "$(id -u)" != 0 ]; then echo "*** SKIP install bench: needs root ***"; exit 0; fi
 if ! command -v dnf >/dev/null; then
 	echo "*** SKIP install bench: dnf is not installed (tools/install-deps --bench) ***"; exit 0
@@ -22,15 +26,25 @@ tools/mkhostdist -q >/dev/null
 repo=/var/cache/bsrun/hostdist/repo
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bsrun-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
-base=$(src/bsrun policy get hostdist base | tr '\n' ' ')
+base=$(src/bsrun policy get "$policy" base | tr '\n' ' ')
 srpm=$(tools/mksrpm tests/data/e2e/probe "$tmp/srpms")
 
-# dnf ignoring the host's configuration, repositories and plugins
+# dnf ignoring the host's configuration, repositories and plugins. With
+# cgroup v1, bsrun's contexts (the transaction included) share the CPU of one
+# group, /sys/fs/cgroup/cpu/bsrun, and other builds on the machine run there
+# too; dnf runs in a group of its own beside them, so that both compete for
+# the CPU alike (on a quiet machine this changes nothing).
 mkdir -p "$tmp/dnf-cache" "$tmp/dnf-reposdir"
 printf '[main]\n' >"$tmp/dnf.conf"
+cg=""
+if [ -d /sys/fs/cgroup/cpu/bsrun ] && mkdir "/sys/fs/cgroup/cpu/bsrun/bench-dnf-$$" 2>/dev/null; then
+	cg=/sys/fs/cgroup/cpu/bsrun/bench-dnf-$$
+	trap 'rmdir "$cg" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+fi
+in_cg() { if [ -n "$cg" ]; then sh -c 'echo $$ >"$0/cgroup.procs" && shift && exec "$@"' "$cg" "$@"; else "$@"; fi; }
 dnf_run() {
 	root=$1; shift
-	dnf --config="$tmp/dnf.conf" --installroot="$root" --releasever=1 --disableplugin='*' \
+	in_cg dnf --config="$tmp/dnf.conf" --installroot="$root" --releasever=1 --disableplugin='*' \
 		--setopt=reposdir="$tmp/dnf-reposdir" --setopt=cachedir="$tmp/dnf-cache" \
 		--setopt=install_weak_deps=False --nogpgcheck \
 		--repofrompath=hostdist,"file://$repo" --repo=hostdist "$@"
@@ -44,7 +58,7 @@ fail() { echo "*** install bench: $* ***"; exit 0; }
 mkdir "$tmp/warm-root"
 dnf_run "$tmp/warm-root" -q makecache >"$tmp/dnf.out" 2>&1 || { cat "$tmp/dnf.out"; fail "dnf makecache failed"; }
 rm -rf "$tmp/warm-root"
-BSRUN_BENCH_NO_IMAGE=1 src/bsrun -q -r "$tmp/warm" rpmbuild "$srpm" >/dev/null || fail "the bsrun build failed"
+BSRUN_BENCH_NO_IMAGE=1 src/bsrun -q -p "$policy" -r "$tmp/warm" rpmbuild "$srpm" >/dev/null || fail "the bsrun build failed"
 sort "$tmp/warm/installed_pkgs.log" >"$tmp/bsrun-pkgs"
 rm -rf "$tmp/warm"
 
@@ -65,7 +79,7 @@ while [ "$i" -lt "$runs" ]; do
 	fi
 	rm -rf "$tmp/root-$i"
 	awk "BEGIN {print $t1 - $t0}" >>"$tmp/dnf"
-	BSRUN_BENCH_NO_IMAGE=1 src/bsrun -q -r "$tmp/res-$i" rpmbuild "$srpm" >/dev/null || fail "the bsrun build failed"
+	BSRUN_BENCH_NO_IMAGE=1 src/bsrun -q -p "$policy" -r "$tmp/res-$i" rpmbuild "$srpm" >/dev/null || fail "the bsrun build failed"
 	t=$(root_phase "$tmp/res-$i")
 	[ -n "$t" ] || fail "no root phase in $tmp/res-$i/state.log"
 	echo "$t" >>"$tmp/bsrun"
@@ -73,8 +87,10 @@ while [ "$i" -lt "$runs" ]; do
 done
 dnf_t=$(median <"$tmp/dnf")
 ours=$(median <"$tmp/bsrun")
-printf 'install the hostdist base set into an empty root (bsrun %d packages, dnf %d), warm, median of %d runs:\n' \
-	"$(wc -l <"$tmp/bsrun-pkgs")" "$(wc -l <"$tmp/dnf-pkgs")" "$runs"
+printf 'install the %s base set into an empty root (bsrun %d packages, dnf %d), warm, median of %d runs:\n' \
+	"$policy" "$(wc -l <"$tmp/bsrun-pkgs")" "$(wc -l <"$tmp/dnf-pkgs")" "$runs"
+printf '  policy install settings: %s; dnf with its defaults (docs installed)%s\n' \
+	"$(src/bsrun policy get "$policy" install | tr '\t\n' '= ')" "${cg:+, in a cgroup beside bsrun's contexts}"
 printf '  dnf --installroot        %6.2f s  (runs: %s)\n' "$dnf_t" "$(tr '\n' ' ' <"$tmp/dnf")"
 printf '  bsrun (root phase)       %6.2f s  (runs: %s)\n' "$ours" "$(tr '\n' ' ' <"$tmp/bsrun")"
 awk -v d="$dnf_t" -v b="$ours" 'BEGIN {printf "  bsrun is %.2fx faster; target >= 2x\n", d / b}'
