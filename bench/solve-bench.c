@@ -2,7 +2,10 @@
  * warm) and solves a requirement list, RUNS times; prints the median wall
  * time of load + solve in ms and the number of packages chosen.
  * usage: solve-bench URL CACHEDIR RUNS REQ...   (see bench/solve.sh)
- * SOLVE_BENCH_VERBOSE=1 also prints each run's load time to stderr. */
+ * SOLVE_BENCH_VERBOSE=1 also prints each run's load time to stderr;
+ * SOLVE_BENCH_COLD_PROCESS=1 skips the warm-up run in this process (the
+ * .solv cache must be warm already): bench/solve.sh then times the whole
+ * command, process start included, as a user pays it. */
 #include "repo.h"
 #include "solve.h"
 
@@ -65,7 +68,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: solve-bench URL CACHEDIR RUNS REQ...\n");
 		return 2;
 	}
-	if (once(argv[1], argv[2], (const char *const *)argv + 4, (size_t)argc - 4) < 0) /* warm the cache */
+	if (!getenv("SOLVE_BENCH_COLD_PROCESS") &&
+	    once(argv[1], argv[2], (const char *const *)argv + 4, (size_t)argc - 4) < 0) /* warm the cache */
 		return 1;
 	if (!(t = calloc((size_t)runs, sizeof *t)))
 		return 1;

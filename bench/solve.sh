@@ -2,8 +2,9 @@
 # Solve a BuildRequires set against a generated 60,000-package rpm-md
 # repository: bsrun (bench/solve-bench: load from the .solv cache + libsolv
 # solve) beside `dnf --installroot ... --assumeno install` on the same
-# repository, both warm (their caches filled by a first run). Prints both
-# medians, the package counts (they must agree) and the ratio dnf / bsrun.
+# repository, both warm (their caches filled by a first run), both timed as
+# whole commands, alternating. Prints both medians with every run, the package
+# counts (they must agree) and the ratio dnf / bsrun.
 # BENCH_RUNS=N (default 5); BENCH_DATA=DIR keeps the repository and caches
 # between runs (default build/bench-data/solve).
 set -eu
@@ -28,21 +29,31 @@ dnf_run() {
 }
 now_ms() { date +%s%3N; }
 
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"; }
+
 dnf_run -q makecache >/dev/null 2>&1
 dnf_count=$(dnf_run -C --assumeno install "$@" 2>&1 | sed -n 's/^Install *\([0-9]*\) Package.*/\1/p')
-dnf_times=""
+"$BENCH" "file://$DATA/repo" "$DATA/bsrun-cache" 1 "$@" >/dev/null   # bsrun's .solv cache
+# alternating: dnf, then bsrun as a whole command (process start, repository
+# load from the cache, file provides, solve, the answer), each RUNS times
+dnf_times="" bs_times="" bs_count=""
 i=0
 while [ "$i" -lt "$RUNS" ]; do
 	t0=$(now_ms)
 	dnf_run -q -C --assumeno install "$@" >/dev/null 2>&1 || true   # --assumeno exits 1
 	dnf_times="$dnf_times $(( $(now_ms) - t0 ))"
+	t0=$(now_ms)
+	out=$(SOLVE_BENCH_COLD_PROCESS=1 "$BENCH" "file://$DATA/repo" "$DATA/bsrun-cache" 1 "$@")
+	bs_times="$bs_times $(( $(now_ms) - t0 ))"
+	bs_count=${out#* }
 	i=$((i + 1))
 done
-dnf_ms=$(echo $dnf_times | tr ' ' '\n' | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
-set -- $("$BENCH" "file://$DATA/repo" "$DATA/bsrun-cache" "$RUNS" "$@")
-bs_ms=$1
-bs_count=$2
-echo "solve: 20 BuildRequires, 60300 packages, warm, median of $RUNS"
-echo "  bsrun: ${bs_ms} ms ($bs_count packages)   dnf: ${dnf_ms} ms (${dnf_count:-?} packages)"
+dnf_ms=$(echo $dnf_times | median)
+bs_ms=$(echo $bs_times | median)
+# in-process (load + solve only, no process start), for reference
+inproc=$("$BENCH" "file://$DATA/repo" "$DATA/bsrun-cache" "$RUNS" "$@")
+echo "solve: 20 BuildRequires, 60300 packages, warm, median of $RUNS (alternating)"
+echo "  bsrun: ${bs_ms} ms ($bs_count packages; runs:$bs_times; in-process load + solve ${inproc% *} ms)"
+echo "  dnf:   ${dnf_ms} ms (${dnf_count:-?} packages; runs:$dnf_times)"
 awk -v d="$dnf_ms" -v b="$bs_ms" 'BEGIN { printf "  ratio dnf/bsrun: %.1fx (target >= 3x)\n", d / b }'
 [ "$bs_count" = "${dnf_count:-}" ] || echo "  WARNING: the package counts differ"

@@ -189,4 +189,15 @@ return {
     timeout = "4h",                  -- wall clock limit of one build
     network = false,                 -- empty network namespace (lo only)
   },
+
+  -- How packages are installed into build roots (see doc/policies.md):
+  -- without %doc files (man and info pages included: nothing in a build
+  -- needs them), and without rpm's own digest checks, because bsrun has
+  -- checked every whole file against the repository's checksum (the local
+  -- hostdist repository's at each use). No fsync (the default): roots are
+  -- thrown away.
+  install = {
+    docs = false,
+    verify = "cache",
+  },
 }

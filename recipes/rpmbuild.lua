@@ -5,6 +5,7 @@
 -- recipe format and the `b` table each step gets.
 local bs = require "bs"
 local errors = require "bsrun.errors"
+local installopts = require "bsrun.installopts"
 
 local recipe = {
   description = "rebuild a src.rpm with rpmbuild -ba in a fresh, sealed root",
@@ -56,15 +57,15 @@ local function install_pkgs(b, ctx, pkgs, what)
   for _, p in ipairs(pkgs) do b.logs.root:write("  ", p.nevra, " (", p.repo, ")\n") end
   if #pkgs == 0 then return end
   local files = infra(bs.rpm.download(b.repos, pkgs, { cachedir = b.job.cachedir .. "/packages" }))
-  local ok, msg = bs.rpm.install(ctx, files, {
-    log = b.logs.root, installed_log = b.logs.installed,
-    progress = function(ev)
-      if ev.what == "done" then
-        bs.log.progress("%s: %s, %d/%d packages installed, %ds", b.package.file, what, ev.index, ev.total,
-          math.floor(bs.time() - b.started))
-      end
-    end,
-  })
+  local opts = installopts.options(b.policy)
+  opts.log, opts.installed_log = b.logs.root, b.logs.installed
+  opts.progress = function(ev)
+    if ev.what == "done" then
+      bs.log.progress("%s: %s, %d/%d packages installed, %ds", b.package.file, what, ev.index, ev.total,
+        math.floor(bs.time() - b.started))
+    end
+  end
+  local ok, msg = bs.rpm.install(ctx, files, opts)
   bs.log.progress()
   if not ok then errors.raise(errors.INFRA, "installing the %s failed: %s", what, msg) end
 end
@@ -90,7 +91,8 @@ local function base_image(b)
   local repos, nevras = {}, {}
   for _, r in ipairs(b.repos:list()) do repos[#repos + 1] = r.name .. "=" .. tostring(r.cookie) end
   for _, p in ipairs(pkgs) do nevras[#nevras + 1] = p.nevra end
-  local img, state = infra(bs.image.acquire({ policy = b.policy.name, repos = repos, packages = nevras },
+  local img, state = infra(bs.image.acquire({ policy = b.policy.name, repos = repos, packages = nevras,
+                                              extra = installopts.image_key(b.policy) },
                                             { store = b.job.cachedir .. "/images" }))
   if state == "build" then
     bs.log.info("making the base image of %s (%d packages); later builds start from it at once",
@@ -113,6 +115,21 @@ local function base_image(b)
     for _, p in ipairs(pkgs) do b.logs.installed:write(p.nevra, "\n") end
   end
   for _, p in ipairs(pkgs) do b.installed[p.nevra] = p end
+  return img
+end
+
+-- An empty image (no packages): the lower layer of a root whose packages
+-- are all installed by the build itself (BSRUN_BENCH_NO_IMAGE=1).
+local function empty_image(b)
+  local img, state = infra(bs.image.acquire({ policy = b.policy.name, repos = {}, packages = {},
+                                              extra = { "empty" } },
+                                            { store = b.job.cachedir .. "/images" }))
+  if state == "build" then
+    local ctx = infra(bs.ctx.create { root = img:tree(), own_root = true })
+    local info = ctx:info()
+    ctx:kill()
+    infra(img:commit(info))
+  end
   return img
 end
 
@@ -169,11 +186,19 @@ recipe.steps = {
       b.logs.installed = infra(b.results:open("installed_pkgs.log"))
       b.repos = infra(bs.rpm.repos(b.policy.repos, { cachedir = b.job.cachedir .. "/repos",
                                                      arch = b.policy.arch }))
-      if os.getenv("BSRUN_BENCH_NO_IMAGE") == "1" then
-        -- bench/rebuild.sh's "before base images" figure: the base set
-        -- installed into every fresh root, as builds did before
+      local no_image = os.getenv("BSRUN_BENCH_NO_IMAGE")
+      if no_image == "disk" then
+        -- the base set installed into a plain directory on the host's disk
         b.root = infra(bs.fs.mkroot())
         b.ctx = infra(bs.ctx.create { root = b.root, own_root = true })
+        install(b, b.policy.base, "base set")
+      elseif no_image == "1" then
+        -- bench/install.sh and bench/rebuild.sh's "before base images"
+        -- figure: the base set installed into every fresh root (over an
+        -- empty image: the root's own storage, where BuildRequires go)
+        b.image = empty_image(b)
+        b.root = infra(bs.image.root(b.image, { disk = b.policy.isolation.disk }))
+        b.ctx = infra(bs.ctx.create { root = b.root })
         install(b, b.policy.base, "base set")
       else
         b.image = base_image(b)

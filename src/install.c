@@ -60,6 +60,7 @@ struct child {
 	size_t n;
 	int chan;
 	unsigned flags;
+	const char *langs;
 	FD_t cur;
 };
 
@@ -123,15 +124,17 @@ static void send_problems(int chan, rpmps ps)
 
 /* The macros of the transaction (pushed in the context's copy of bsrun's
  * rpm configuration, so bsrun's own stays as it was). */
-static void push_macros(unsigned flags)
+static void push_macros(unsigned flags, const char *langs)
 {
 	rpmPushMacro(NULL, "_dbpath", NULL, "/var/lib/rpm", RMIL_CMDLINE);
 	/* no plugins: they would be loaded from the context's root */
 	rpmPushMacro(NULL, "__plugindir", NULL, "%{nil}", RMIL_CMDLINE);
 	/* digests always; signatures by policy, later: the hostdist packages are unsigned */
-	rpmPushMacro(NULL, "_pkgverify_level", NULL, "digest", RMIL_CMDLINE);
-	if (flags & BS_INSTALL_NOFSYNC)
-		rpmPushMacro(NULL, "_flush_io", NULL, "0", RMIL_CMDLINE);
+	rpmPushMacro(NULL, "_pkgverify_level", NULL, flags & BS_INSTALL_CACHE_VERIFIED ? "none" : "digest",
+		     RMIL_CMDLINE);
+	if (flags & (BS_INSTALL_NOFSYNC | BS_INSTALL_FSYNC))
+		rpmPushMacro(NULL, "_flush_io", NULL, flags & BS_INSTALL_FSYNC ? "1" : "0", RMIL_CMDLINE);
+	rpmPushMacro(NULL, "_install_langs", NULL, langs ? langs : "all", RMIL_CMDLINE);
 	if (flags & BS_INSTALL_NODOCS)
 		rpmPushMacro(NULL, "_excludedocs", NULL, "1", RMIL_CMDLINE);
 }
@@ -144,13 +147,17 @@ static int install_child(void *arg)
 	int rc, failed = 0;
 	rpmtransFlags tf = RPMTRANS_FLAG_NOPLUGINS;
 
-	push_macros(st->flags);
+	push_macros(st->flags, st->langs);
 	if (st->flags & BS_INSTALL_NODOCS)
 		tf |= RPMTRANS_FLAG_NODOCS;
+	if (st->flags & BS_INSTALL_CACHE_VERIFIED)
+		tf |= RPMTRANS_FLAG_NOFILEDIGEST;
 	(void)bs_mkdirs("/var/lib/rpm", 0755);
 	ts = rpmtsCreate();
 	rpmtsSetRootDir(ts, "/");
 	rpmtsSetFlags(ts, tf);
+	if (st->flags & BS_INSTALL_CACHE_VERIFIED)
+		rpmtsSetVSFlags(ts, rpmtsVSFlags(ts) | RPMVSF_MASK_NODIGESTS | RPMVSF_MASK_NOSIGNATURES);
 	for (size_t i = 0; i < st->n; i++) {
 		FD_t fd;
 		Header h = NULL;
@@ -207,6 +214,20 @@ static int install_child(void *arg)
 }
 
 /* ---- in bsrun ---- */
+
+/* A %_install_langs value: languages ([A-Za-z0-9_@.-]) joined by ':'; no '%'. */
+static int valid_langs(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 1024 || *s == ':' || s[n - 1] == ':' || strstr(s, "::"))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      strchr("_@.-:", *s)))
+			return 0;
+	return 1;
+}
 
 struct parent {
 	const struct bs_install_opts *o;
@@ -287,6 +308,8 @@ int bs_install(struct bs_ctx *c, const char *const *paths, size_t n, const struc
 		return 0;
 	if (n > 100000)
 		return bs_failx(ERR, E2BIG, "install: %zu packages are too many", n);
+	if (o->langs && !valid_langs(o->langs))
+		return bs_failx(ERR, EINVAL, "install: bad language list \"%s\"", o->langs);
 	if ((ret = bs_inctx_rpm_config()) < 0)
 		return bs_failx(ERR, EIO, "install: cannot read the host's rpm configuration");
 	fds = calloc(n, sizeof *fds);
@@ -311,6 +334,7 @@ int bs_install(struct bs_ctx *c, const char *const *paths, size_t n, const struc
 	st.fds = fds;
 	st.chan = ch.wfd;
 	st.flags = o->flags;
+	st.langs = o->langs;
 	bs_exec_opts_init(&eo);
 	eo.stdout_fd = eo.stderr_fd = o->log_fd;
 	eo.timeout_s = o->timeout_s;

@@ -12,6 +12,11 @@ enum {
 	BS_INSTALL_NOFSYNC = 1 << 0, /* no fsync per file (%_flush_io 0) */
 	BS_INSTALL_NODOCS = 1 << 1,  /* leave out %doc files (RPMTRANS_FLAG_NODOCS, rpm --excludedocs) */
 	BS_INSTALL_NODEPS = 1 << 2,  /* skip rpm's dependency check of the set */
+	BS_INSTALL_FSYNC = 1 << 3,   /* fsync every installed file (%_flush_io 1) */
+	/* the files were checked against the repository's checksum of the whole
+	 * file (bs.rpm.download): rpm skips its own header, payload and per-file
+	 * digest checks (%_pkgverify_level none, RPMTRANS_FLAG_NOFILEDIGEST) */
+	BS_INSTALL_CACHE_VERIFIED = 1 << 4,
 };
 
 /* What the transaction reports as it goes. */
@@ -27,6 +32,7 @@ struct bs_install_opts {
 	unsigned flags;     /* BS_INSTALL_* */
 	int log_fd;         /* stdout and stderr of the transaction: rpm's messages, scriptlet output; -1 = none */
 	unsigned timeout_s; /* 0 = none */
+	const char *langs;  /* %_install_langs ("C:en"; files of other %lang are left out); NULL = all */
 	void (*progress)(void *ud, const struct bs_install_event *ev); /* may be NULL */
 	void *ud;
 };

@@ -151,20 +151,53 @@ static void on_progress(void *ud, const struct bs_install_event *ev)
 	}
 }
 
+/* The langs option at field langs of t: nil or "all" → NULL; a list of
+ * language names → "a:b:c" in buf. Raises on anything else. */
+static const char *opt_langs(lua_State *L, int t, char *buf, size_t len, const char *what)
+{
+	lua_Integer n = 0;
+	size_t used = 0;
+	int ty = lua_getfield(L, t, "langs");
+
+	if (ty == LUA_TNIL || (ty == LUA_TSTRING && strcmp(lua_tostring(L, -1), "all") == 0)) {
+		lua_pop(L, 1);
+		return NULL;
+	}
+	if (ty != LUA_TTABLE || (n = (lua_Integer)luaL_len(L, -1)) < 1 || n > 32)
+		luaL_error(L, "%s: options.langs: expected \"all\" or a list of 1-32 language names", what);
+	for (lua_Integer i = 1; i <= n; i++) {
+		size_t l;
+		const char *s;
+
+		if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
+			luaL_error(L, "%s: options.langs[%d]: expected a language name", what, (int)i);
+		s = lua_tolstring(L, -1, &l);
+		if (!l || l > 32 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@.-") != l)
+			luaL_error(L, "%s: options.langs[%d]: a bad language name", what, (int)i);
+		if (used + l + 2 > len)
+			luaL_error(L, "%s: options.langs: too long", what);
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i > 1 ? ":" : "", s);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	return buf;
+}
+
 /* bs.rpm.install(ctx, files [, opts]) → list of installed NEVRAs, or nil, msg, errno, problems.
- * files: paths or tables with a path field. opts: nofsync, nodocs (excludedocs), nodeps, log,
- * installed_log (file handles), progress (function), timeout (seconds). */
+ * files: paths or tables with a path field. opts: nofsync / fsync, nodocs (excludedocs), langs,
+ * verify ("rpm" | "cache"), nodeps, log, installed_log (file handles), progress (function),
+ * timeout (seconds). */
 static int l_install(lua_State *L)
 {
-	static const char *const keys[] = { "nofsync", "nodocs", "excludedocs", "nodeps", "log", "installed_log",
-					    "progress", "timeout", NULL };
+	static const char *const keys[] = { "nofsync", "fsync", "nodocs", "excludedocs", "langs", "verify", "nodeps",
+					    "log", "installed_log", "progress", "timeout", NULL };
 	const char *what = "bs.rpm.install";
 	struct bs_ctx *c = bs_lua_check_ctx(L, 1);
 	struct bs_install_opts io = { .log_fd = -1 };
 	struct progress p = { .L = L, .log_fd = -1, .installed_fd = -1 };
 	struct bs_install_result res;
 	const char **paths;
-	char err[8192];
+	char err[8192], langs[32 * 34];
 	lua_Integer n;
 	int r, nret;
 
@@ -175,6 +208,21 @@ static int l_install(lua_State *L)
 		bs_lua_check_keys(L, 3, "bs.rpm.install: options", keys, BS_KEYS_KEY);
 		if (opt_bool(L, 3, "nofsync", what))
 			io.flags |= BS_INSTALL_NOFSYNC;
+		if (opt_bool(L, 3, "fsync", what)) {
+			if (io.flags & BS_INSTALL_NOFSYNC)
+				return luaL_error(L, "%s: options: fsync and nofsync together", what);
+			io.flags |= BS_INSTALL_FSYNC;
+		}
+		if (lua_getfield(L, 3, "verify") != LUA_TNIL) {
+			const char *v = lua_tostring(L, -1);
+
+			if (lua_type(L, -1) != LUA_TSTRING || (strcmp(v, "rpm") != 0 && strcmp(v, "cache") != 0))
+				return luaL_error(L, "%s: options.verify: expected \"rpm\" or \"cache\"", what);
+			if (strcmp(v, "cache") == 0)
+				io.flags |= BS_INSTALL_CACHE_VERIFIED;
+		}
+		lua_pop(L, 1);
+		io.langs = opt_langs(L, 3, langs, sizeof langs, what);
 		if (opt_bool(L, 3, "nodocs", what) || opt_bool(L, 3, "excludedocs", what))
 			io.flags |= BS_INSTALL_NODOCS;
 		if (opt_bool(L, 3, "nodeps", what))

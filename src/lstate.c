@@ -16,7 +16,8 @@
 #define DATADIR_KEY "bsrun.datadir"
 
 /* Modules of bsrun's Lua library that recipes may require. */
-static const char *const sandbox_lua_modules[] = { "bsrun.errors", "bsrun.driver", "bsrun.json", NULL };
+static const char *const sandbox_lua_modules[] = { "bsrun.errors", "bsrun.driver", "bsrun.json", "bsrun.installopts",
+							   NULL };
 
 int bs_lua_loadfile(lua_State *L, const char *path)
 {

@@ -188,6 +188,20 @@ local isolation = record{
   },
 }
 
+-- How packages are installed into build roots: speed settings a throwaway
+-- root can afford (see doc/policies.md).  A language is what rpm's
+-- %_install_langs takes: "C", "en", "de_DE", "sr@latin", "pt_BR.UTF-8".
+local install = record{
+  docs = boolean{ default = true },
+  fsync = boolean{ default = false },
+  langs = oneof(enum{ "all" },
+                list(str{ pattern = "^[%a][%w_@.-]*$", maxlen = 32,
+                          expect = 'a language like "C", "en" or "pt_BR"' },
+                     { min = 1, expect = 'a list of languages like { "C", "en" }' })),
+  verify = enum{ "rpm", "cache", default = "rpm" },
+}
+install.fields.langs.default = "all"
+
 return record{
   description = str{},
   inherit = str{ pattern = "^[^%c]+$", expect = "a policy name or a path to a .lua file" },
@@ -217,4 +231,5 @@ return record{
   cache = record{
     max_size = size{},
   },
+  install = install,
 }

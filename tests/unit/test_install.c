@@ -47,17 +47,21 @@ static const char pkgs_spec[] =
 	"%package -n xb\nSummary: b\nRequires: xa >= 1.0\n%description -n xb\nb\n"
 	"%package -n xc\nSummary: c\n%description -n xc\nc\n"
 	"%package -n xsh\nSummary: sh\nProvides: /bin/sh\n%description -n xsh\nsh\n"
+	"%package -n xdoc\nSummary: doc\n%description -n xdoc\ndoc\n"
 	"%install\n"
+	"mkdir -p %{buildroot}/opt/x/doc\necho doc > %{buildroot}/opt/x/doc/README\n"
 	"mkdir -p %{buildroot}/opt/x/c %{buildroot}/usr/share/doc/xa\n"
 	"echo a > %{buildroot}/opt/x/a\necho b > %{buildroot}/opt/x/b\necho c > %{buildroot}/opt/x/c/a\n"
 	"echo readme > %{buildroot}/usr/share/doc/xa/README\n"
+	"echo de > %{buildroot}/opt/x/de.txt\necho en > %{buildroot}/opt/x/en.txt\n"
 	"%post\n"
 	"id -u > /opt/x/post-a\n"
 	"echo escaped > %{hostflag} 2>/dev/null || true\n"
-	"%files\n/opt/x/a\n%doc /usr/share/doc/xa/README\n"
+	"%files\n/opt/x/a\n%doc /usr/share/doc/xa/README\n%lang(de) /opt/x/de.txt\n%lang(en) /opt/x/en.txt\n"
 	"%files -n xb\n/opt/x/b\n"
 	"%files -n xc\n/opt/x/c/a\n"
-	"%files -n xsh\n";
+	"%files -n xsh\n"
+	"%files -n xdoc\n%doc /opt/x/doc/README\n";
 
 /* xd: the same /opt/x/a as xa, different content (a file conflict) */
 static const char conflict_spec[] =
@@ -294,7 +298,7 @@ START_TEST(test_install)
 {
 	char root[128], a[256], b[256], shp[256], path[256], err[1024] = "", out[1024], cmd[512];
 	const char *paths[3];
-	struct bs_install_opts io = { .log_fd = -1, .flags = BS_INSTALL_NOFSYNC | BS_INSTALL_NODOCS };
+	struct bs_install_opts io = { .log_fd = -1, .flags = BS_INSTALL_NOFSYNC | BS_INSTALL_NODOCS, .langs = "C:en" };
 	struct bs_install_result res;
 	struct seen seen = { 0 };
 	struct bs_ctx *c;
@@ -324,6 +328,11 @@ START_TEST(test_install)
 	io.log_fd = logfd;
 	io.progress = progress;
 	io.ud = &seen;
+	io.langs = "en:%{x}"; /* no macros in a language list */
+	r = bs_install(c, paths, 3, &io, &res, err, sizeof err);
+	ck_assert_int_eq(r, -EINVAL);
+	bs_install_result_free(&res);
+	io.langs = "C:en";
 	r = bs_install(c, paths, 3, &io, &res, err, sizeof err);
 	close(logfd);
 	ck_assert_msg(r == 0, "bs_install: %d %s", r, err);
@@ -343,8 +352,23 @@ START_TEST(test_install)
 	snprintf(path, sizeof path, "%s/opt/x/b", root);
 	ck_assert_int_eq(lstat(path, &sb), 0);
 	ck_assert_uint_eq(sb.st_uid, first);
-	/* nodocs: no README */
+	/* nodocs: no README; langs C:en: the %lang(en) file, not the %lang(de)
+	 * one (test_lua_install installs both, and the README, by default) */
 	snprintf(path, sizeof path, "%s/usr/share/doc/xa/README", root);
+	ck_assert_int_eq(lstat(path, &sb), -1);
+	snprintf(path, sizeof path, "%s/opt/x/de.txt", root);
+	ck_assert_int_eq(lstat(path, &sb), -1);
+	snprintf(path, sizeof path, "%s/opt/x/en.txt", root);
+	ck_assert_int_eq(lstat(path, &sb), 0);
+	/* a %doc file outside /usr (the host's, read-only here): left out too */
+	pkg(a, sizeof a, "xdoc");
+	paths[0] = a;
+	io.log_fd = -1;
+	io.progress = NULL;
+	r = bs_install(c, paths, 1, &io, &res, err, sizeof err);
+	ck_assert_msg(r == 0 && res.nnevras == 1, "bs_install xdoc: %d %s", r, err);
+	bs_install_result_free(&res);
+	snprintf(path, sizeof path, "%s/opt/x/doc/README", root);
 	ck_assert_int_eq(lstat(path, &sb), -1);
 	/* the scriptlet ran, as root inside */
 	snprintf(path, sizeof path, "%s/opt/x/post-a", root);
@@ -358,7 +382,7 @@ START_TEST(test_install)
 	/* the database, where rpm on the host finds it */
 	snprintf(cmd, sizeof cmd, "rpm --root %s --dbpath /var/lib/rpm -qa --qf '%%{NEVRA}\\n' | sort", root);
 	host_out(out, sizeof out, cmd);
-	ck_assert_str_eq(out, "xa-1.0-1.noarch\nxb-1.0-1.noarch\nxsh-1.0-1.noarch\n");
+	ck_assert_str_eq(out, "xa-1.0-1.noarch\nxb-1.0-1.noarch\nxdoc-1.0-1.noarch\nxsh-1.0-1.noarch\n");
 	snprintf(path, sizeof path, "%s/var/lib/rpm/rpmdb.sqlite", root);
 	ck_assert_int_eq(lstat(path, &sb), 0);
 	ck_assert_uint_eq(sb.st_uid, first);
@@ -669,10 +693,13 @@ START_TEST(test_lua_install)
 		"local function pkg(n) return RPMS .. '/' .. n .. '-1.0-1.noarch.rpm' end\n"
 		"local log, inst = io.tmpfile(), io.tmpfile()\n"
 		"local events = {}\n"
-		"local got = assert(bs.rpm.install(CTX, { pkg 'xb', { path = pkg 'xa', nevra = 'xa' }, pkg 'xsh' },\n"
-		"  { nofsync = true, excludedocs = true, log = log, installed_log = inst, timeout = 60,\n"
+		"local got, em = bs.rpm.install((CTX), { pkg 'xb', { path = pkg 'xa', nevra = 'xa' }, pkg 'xsh' },\n"
+		"  { fsync = true, nodocs = true, log = log, installed_log = inst, timeout = 60,\n"
 		"    progress = function(ev) events[#events + 1] = ev.what .. ' ' .. ev.index .. '/' .. ev.total ..\n"
-		"      ' ' .. ev.nevra end }))\n"
+		"      ' ' .. ev.nevra end })\n"
+		"if not got then log:seek('set'); error(em .. log:read('a')) end\n"
+		/* docs and every language by default (xa's own README is in the host's /usr, read-only here) */
+		"assert(bs.rpm.install(CTX, { pkg 'xdoc' }, { verify = 'cache' }))\n"
 		"assert(table.concat(got, ',') == 'xsh-1.0-1.noarch,xa-1.0-1.noarch,xb-1.0-1.noarch', table.concat(got, ','))\n"
 		"assert(events[1] == 'start 3/3 xsh-1.0-1.noarch', events[1])\n"
 		"assert(events[2] == 'done 3/3 xsh-1.0-1.noarch', events[2])\n"
@@ -682,6 +709,9 @@ START_TEST(test_lua_install)
 		"log:seek('set'); text = log:read('a')\n"
 		"assert(text:find('bsrun: installing [2/3] xa-1.0-1.noarch', 1, true), text)\n"
 		"local f = assert(io.open(ROOT .. '/opt/x/post-a')); assert(f:read('a') == '0\\n'); f:close()\n"
+		"for _, p in ipairs { '/opt/x/doc/README', '/opt/x/de.txt', '/opt/x/en.txt' } do\n"
+		"  assert(io.open(ROOT .. p), p):close()\n"
+		"end\n"
 		/* a conflict: nil, message, errno, problems */
 		"local ok, msg, err, problems = bs.rpm.install(CTX, { pkg 'xd' }, { log = log })\n"
 		"assert(ok == nil and msg:find('conflicts', 1, true) and err > 0, msg)\n"
@@ -692,6 +722,10 @@ START_TEST(test_lua_install)
 		"assert(not pcall(bs.rpm.install, CTX, { {} }))\n"
 		"assert(not pcall(bs.rpm.install, CTX, {}, { log = 'x' }))\n"
 		"assert(not pcall(bs.rpm.install, {}, {}))\n"
+		"for _, o in ipairs { { langs = 'de' }, { langs = {} }, { langs = { 'd e' } }, { langs = { '%{x}' } },\n"
+		"    { verify = 'none' }, { verify = true }, { fsync = true, nofsync = true }, { fsync = 1 } } do\n"
+		"  assert(not pcall(bs.rpm.install, CTX, { pkg 'xa' }, o))\n"
+		"end\n"
 		/* an error in the progress function is raised after the transaction */
 		"CTX:exec({ 'rpm', '-e', '--dbpath', '/var/lib/rpm', 'xb' })\n"
 		"local ok2, e = pcall(bs.rpm.install, CTX, { pkg 'xb' }, { progress = function() error('boom') end })\n"

@@ -11,6 +11,8 @@
 -- check: p.results.max_total == 100 * 1024^2 and p.cache.max_size == 20 * 1024^3
 -- check: p.isolation.env.PATH == "/bin" and p.isolation.env.LANG == "C" and p.isolation.env.LC_ALL == "C"
 -- check: p.isolation.uid_pool.first == 300000000 and p.isolation.seccomp.deny[1] == "ptrace"
+-- check: p.install.docs == false and p.install.fsync == true and p.install.langs[2] == "pt_BR"
+-- check: p.install.verify == "cache"
 return {
   description = "every key set",
   name = "full-example",
@@ -58,4 +60,5 @@ return {
   },
   results = { max_file = "10M", max_total = "100M", max_files = 50, max_depth = 8 },
   cache = { max_size = "20G" },
+  install = { docs = false, fsync = true, langs = { "C", "pt_BR", "sr@latin" }, verify = "cache" },
 }
