@@ -18,6 +18,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,11 +120,28 @@ static int stream_close(lua_State *L)
 	return luaL_fileresult(L, res == 0, NULL);
 }
 
-/* Copies rd to the file and, line by line and sanitized, to stderr, until EOF. */
-static _Noreturn void pump(int rd, int fd)
+/* Writes all of buf to fd (short writes retried; errors end it). */
+static void write_all(int fd, const char *buf, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(fd, buf + off, n - off);
+		if (w <= 0)
+			return;
+		off += (size_t)w;
+	}
+}
+
+/* Copies rd to the file -- at most max bytes (0: no limit), then one note
+ * saying the rest was discarded, all within max -- and, when tee is set, line by line and
+ * sanitized to stderr, until EOF. The writer never blocks on a full log:
+ * past the limit its output is read and dropped. */
+static _Noreturn void pump(int rd, int fd, int tee, uint64_t max)
 {
 	char buf[8192], line[4096];
 	size_t used = 0;
+	/* the note counts against the limit too */
+	uint64_t written = 0, room = max > 256 ? max - 256 : 0;
+	int capped = 0;
 	ssize_t n;
 
 	signal(SIGINT, SIG_IGN);
@@ -133,13 +151,26 @@ static _Noreturn void pump(int rd, int fd)
 			continue;
 		if (n <= 0)
 			break;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(fd, buf + off, (size_t)(n - off));
-			if (w <= 0)
-				break;
-			off += w;
+		if (capped)
+			continue;
+		if (max && written + (uint64_t)n > room) {
+			char note[160];
+			int len;
+
+			write_all(fd, buf, (size_t)(room - written));
+			len = snprintf(note, sizeof note,
+				       "\n[bsrun: this log reached its limit of %llu bytes; the rest of the output was discarded]\n",
+				       (unsigned long long)max);
+			write_all(fd, note, (size_t)len);
+			if (tee && write(STDERR_FILENO, note, (size_t)len) < 0) {
+				/* the terminal went away */
+			}
+			capped = 1;
+			continue;
 		}
-		for (ssize_t i = 0; i < n; i++) {
+		write_all(fd, buf, (size_t)n);
+		written += (uint64_t)n;
+		for (ssize_t i = 0; tee && i < n; i++) {
 			line[used++] = buf[i];
 			if (buf[i] == '\n' || used == sizeof line) {
 				char *clean = bs_sanitize(line, used, BS_SANITIZE_KEEP_NEWLINES);
@@ -162,7 +193,7 @@ static _Noreturn void pump(int rd, int fd)
 }
 
 /* Starts a pump from a new pipe to fd; returns the pipe's write end. */
-static int start_pump(struct lresults *lr, int fd)
+static int start_pump(struct lresults *lr, int fd, int tee, uint64_t max)
 {
 	int p[2];
 	pid_t pid;
@@ -181,20 +212,24 @@ static int start_pump(struct lresults *lr, int fd)
 	}
 	if (pid == 0) {
 		close(p[1]);
-		pump(p[0], fd);
+		pump(p[0], fd, tee, max);
 	}
 	close(p[0]);
 	lr->pumps[lr->npumps++] = pid;
 	return p[1];
 }
 
-/* r:open(name [, {tee=bool}]) → file handle | nil, msg, errno */
+/* r:open(name [, {tee=bool, max=bytes}]) → file handle | nil, msg, errno.
+ * tee: also shown on stderr, sanitized; max: the file keeps at most that
+ * many bytes of what is written to it (a note marks the cut). Either one
+ * puts a pump process between the writer and the file. */
 static int l_open(lua_State *L)
 {
-	static const char *const keys[] = { "tee", NULL };
+	static const char *const keys[] = { "tee", "max", NULL };
 	struct lresults *lr = check(L, 1);
 	const char *name = check_name(L, 2);
 	int tee = 0, fd, wfd;
+	uint64_t max = 0;
 	luaL_Stream *p;
 
 	if (!lua_isnoneornil(L, 3)) {
@@ -202,13 +237,19 @@ static int l_open(lua_State *L)
 		lua_getfield(L, 3, "tee");
 		tee = lua_toboolean(L, -1);
 		lua_pop(L, 1);
+		if (lua_getfield(L, 3, "max") != LUA_TNIL) {
+			lua_Integer m = luaL_checkinteger(L, -1);
+			luaL_argcheck(L, m > 0, 3, "'max' must be a positive number of bytes");
+			max = (uint64_t)m;
+		}
+		lua_pop(L, 1);
 	}
 	fd = bs_results_create(lr->r, name);
 	if (fd < 0)
 		return fail(L, fd, name);
 	wfd = fd;
-	if (tee) {
-		wfd = start_pump(lr, fd);
+	if (tee || max) {
+		wfd = start_pump(lr, fd, tee, max);
 		close(fd);
 		if (wfd < 0)
 			return fail(L, wfd, name);

@@ -216,9 +216,15 @@ local function run_build(recipe, job, b)
   local r, msg = bs.results.begin(b.resultdir)
   if not r then errors.raise(errors.INFRA, "%s", msg) end
   b.results = r
+  -- the build writes these two: each is bounded like any other file the
+  -- build leaves on the host (results.max_file, and the root's disk limit)
+  local pol = job.policy
+  local cap = math.min(pol.results and pol.results.max_file or math.huge,
+                       pol.isolation and pol.isolation.disk or math.huge)
+  if cap == math.huge then cap = nil end
   b.logs = {
-    build = open_or_raise(r, "build.log", { tee = (job.options.verbosity or 0) >= 1 }),
-    root = open_or_raise(r, "root.log"),
+    build = open_or_raise(r, "build.log", { tee = (job.options.verbosity or 0) >= 1, max = cap }),
+    root = open_or_raise(r, "root.log", { max = cap }),
   }
   local state = open_or_raise(r, "state.log")
   local failure, failed_step = run_steps(recipe, b, state)
