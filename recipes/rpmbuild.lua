@@ -274,6 +274,8 @@ recipe.steps = {
       if b.ctx then b.ctx:kill() end
       if b.repos then b.repos:close() end
       if b.root and b.options.keep then
+        -- marked, so that the next bsrun does not take it for a killed build's leftover
+        infra(bs.fs.keep_root(b.root.path))
         bs.log.info("the build root is kept, mounted at %s (umount it when done)", b.root.path)
       elseif b.root and b.image then
         infra(b.root:release())
