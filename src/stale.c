@@ -101,7 +101,8 @@ static int is_mountpoint(int dfd, const char *name)
 }
 
 /* Unmounts (lazily) every mount stacked on entry name of dfd, through an
- * O_PATH fd of the entry itself (never a path that could follow a link). */
+ * O_PATH fd of the entry itself (never a path that could follow a link: the
+ * magic link /proc/self/fd/N names that fd, so umount2 must follow it). */
 static int unmount_all(int dfd, const char *name)
 {
 	for (int i = 0; i < 16 && is_mountpoint(dfd, name); i++) {
@@ -214,17 +215,20 @@ static int clean_slot(int fd, const char *cgparent, const char *id, int dry, bs_
 
 	snprintf(name, sizeof name, "ctx-%s", id);
 	if (bs_cgroup_open(cgparent, name, &cg) == 0) {
+		int removed = 0;
+
 		found = 1;
+		if (!dry)
+			bs_cgroup_kill(cg, 3000); /* nothing should be left: the init died with bsrun */
+		bs_cgroup_close(cg);
 		if (!dry) {
-			bs_cgroup_kill(cg, 3000);
-			bs_cgroup_close(cg);
 			bs_cgroup_remove(cgparent, name);
-			cg = NULL;
+			removed = bs_cgroup_open(cgparent, name, &cg) == -ENOENT;
+			if (!removed)
+				bs_cgroup_close(cg);
 		}
-		bs_cgroup_close(cg);
 		if (cb)
-			cb(ud, "cgroup", name, !dry && bs_cgroup_open(cgparent, name, &cg) != 0);
-		bs_cgroup_close(cg);
+			cb(ud, "cgroup", name, removed);
 	}
 	if (fstat(fd, &st) == 0 && st.st_size > 0) {
 		found = 1;
