@@ -49,7 +49,7 @@ UNIT       := $(BUILD)/unit-tests
 # measure forks and memory).
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist check-attacks demo install uninstall bench valgrind clean deps
+.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist check-attacks check-faults demo install uninstall bench valgrind clean deps
 all: src/bsrun
 asan: src/bsrun
 
@@ -82,7 +82,7 @@ $(UNIT): $(TEST_OBJS) $(CORE_OBJS) $(HELPERS)
 
 # make check: install what is missing, build, run unit and CLI tests.
 check: deps
-	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli check-hostdist check-e2e check-attacks
+	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli check-hostdist check-e2e check-attacks check-faults
 
 check-unit: $(UNIT) src/bsrun
 	$(UNIT)
@@ -97,6 +97,10 @@ check-e2e: src/bsrun
 # hostile builds through bsrun, the host checked afterwards
 check-attacks: src/bsrun
 	tests/attacks/run
+
+# kill -9 and SIGINT/SIGTERM of bsrun in each phase, the base image race
+check-faults: src/bsrun
+	tests/faults/run
 
 # the hostdist repository (tools/mkhostdist) built, installed into a
 # temporary root and used there (root, apt access; minutes on a first run)

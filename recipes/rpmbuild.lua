@@ -299,7 +299,10 @@ recipe.steps = {
       if b.ctx then b.ctx:kill() end
       if b.repos then b.repos:close() end
       if b.root and b.options.keep then
-        bs.log.info("the build root is kept, mounted at %s (umount it when done)", b.root.path)
+        -- marked, so that the next bsrun does not take it for a killed build's leftover
+        local path = b.root.path
+        if b.image then infra(b.root:keep()) else infra(bs.fs.keep_root(path)) end
+        bs.log.info("the build root is kept, mounted at %s (umount it when done)", path)
       elseif b.root and b.image then
         infra(b.root:release())
       elseif b.root then

@@ -1,10 +1,11 @@
-/* bsrun ctx list|exec|kill. */
+/* bsrun ctx list|exec|kill|clean. */
 #include "ctxcmd.h"
 #include "ctx.h"
 #include "ctxreg.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "reslimits.h"
+#include "stale.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,12 +98,48 @@ static void print_entry(FILE *out, const struct bs_ctxreg_entry *e)
 		e->cmd && *e->cmd ? e->cmd : "-");
 }
 
+/* A stale thing: one line of `ctx list` (not removed) or `ctx clean`. */
+static void print_stale(void *ud, const char *what, const char *name, int removed)
+{
+	FILE *out = ud;
+
+	if (!removed)
+		fprintf(out, "%-5s %-10s %-8s %5s %8s  %s %s (left by a dead bsrun; bsrun ctx clean removes it)\n", "-",
+			"-", "stale", "-", "-", what, name);
+	else
+		fprintf(out, "removed stale %s %s\n", what, name);
+}
+
+static void print_failed(void *ud, const char *what, const char *name, int removed)
+{
+	print_stale(ud, what, name, removed);
+	if (!removed)
+		bs_log(BS_LOG_WARN, "ctx clean: could not remove stale %s %s", what, name);
+}
+
+/* bsrun ctx clean: removes what dead bsruns left (never a live one's). */
+static int cmd_clean(FILE *out)
+{
+	char err[512] = "";
+	int r = bs_stale_clean_all(0, print_failed, out, err, sizeof err);
+
+	if (r < 0) {
+		bs_log(BS_LOG_ERROR, "ctx clean: %s", err);
+		return BS_EXIT_INFRA;
+	}
+	if (r == 0)
+		fprintf(out, "nothing stale\n");
+	return BS_EXIT_OK;
+}
+
 static int cmd_list(FILE *out)
 {
 	char dirs[2][4200], err[512];
 	size_t nd = rundirs(dirs);
 
 	fprintf(out, "%-5s %-10s %-8s %5s %8s  %s  %s\n", "ID", "OWNER", "UPTIME", "PROCS", "MEMORY", "ROOT", "COMMAND");
+	/* what dead bsruns left, before the registry read below empties their entries */
+	bs_stale_clean_all(1, print_stale, out, err, sizeof err);
 	for (size_t d = 0; d < nd; d++) {
 		struct bs_ctxreg_entry *v;
 		size_t n;
@@ -231,7 +268,7 @@ int bs_ctxcmd_run(char *const *words, size_t n, FILE *out)
 	unsigned id;
 
 	if (n == 0) {
-		bs_log(BS_LOG_ERROR, "missing ctx subcommand: list, exec or kill (see bsrun --help)");
+		bs_log(BS_LOG_ERROR, "missing ctx subcommand: list, exec, kill or clean (see bsrun --help)");
 		return BS_EXIT_USAGE;
 	}
 	if (strcmp(words[0], "list") == 0) {
@@ -255,6 +292,13 @@ int bs_ctxcmd_run(char *const *words, size_t n, FILE *out)
 		}
 		return cmd_kill(id);
 	}
-	bs_log(BS_LOG_ERROR, "unknown ctx subcommand '%s': list, exec or kill (see bsrun --help)", words[0]);
+	if (strcmp(words[0], "clean") == 0) {
+		if (n != 1) {
+			bs_log(BS_LOG_ERROR, "ctx clean takes no arguments");
+			return BS_EXIT_USAGE;
+		}
+		return cmd_clean(out);
+	}
+	bs_log(BS_LOG_ERROR, "unknown ctx subcommand '%s': list, exec, kill or clean (see bsrun --help)", words[0]);
 	return BS_EXIT_USAGE;
 }

@@ -266,6 +266,32 @@ static void set_ready(struct bs_image *img, const struct bs_image_meta *m)
 	futimens(img->lockfd, NULL); /* the last use */
 }
 
+/* Waits for the right to build the image: 0 with the exclusive lock held,
+ * or 1 with the shared lock held again as soon as another builder put the
+ * image in place -- not after that builder's whole build, during which it
+ * keeps a shared lock (a blocking upgrade would wait for that) -- or -errno
+ * (-EINTR when a signal came). A failed upgrade drops our shared lock (flock
+ * converts by unlocking first); the image is checked again under the lock. */
+static int wait_builder(struct bs_image *img)
+{
+	struct timespec poll = { 0, 100 * 1000 * 1000 };
+	struct stat st;
+
+	for (;;) {
+		if (flock(img->lockfd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (fstatat(img->storefd, img->key, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			int r = lock_wait(img->lockfd, LOCK_SH);
+
+			return r < 0 ? r : 1;
+		}
+		if (nanosleep(&poll, NULL) < 0 && errno == EINTR)
+			return -EINTR;
+	}
+}
+
 static int make_staging(struct bs_image *img, char *err, size_t errlen)
 {
 	int sfd;
@@ -340,10 +366,12 @@ int bs_image_acquire(const char *store, const char *key, struct bs_image **out, 
 			return BS_IMAGE_READY;
 		}
 		/* missing: build it, unless someone else does (wait for them) */
-		if ((ret = lock_wait(img->lockfd, LOCK_EX)) < 0) {
+		if ((ret = wait_builder(img)) < 0) {
 			bs_fail(ERR, -ret, "waiting for image %.12s", key);
 			goto fail;
 		}
+		if (ret == 1)
+			continue; /* built meanwhile: shared lock held again */
 		if (fstatat(img->storefd, key, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			lock_wait(img->lockfd, LOCK_SH); /* built meanwhile: a downgrade never waits */
 			continue;

@@ -128,4 +128,8 @@ const char *bs_root_path(const struct bs_root *r);
  * Nothing may run in the root any more. NULL is fine. */
 int bs_root_release(struct bs_root *r);
 
+/* Frees r and leaves its root mounted where it is, marked kept (see
+ * stale.h): --keep. Returns 0 or -errno of the marking (r is freed anyway). */
+int bs_root_keep(struct bs_root *r);
+
 #endif

@@ -3,6 +3,7 @@
 #include "bserr.h"
 #include "mkdirs.h"
 #include "image.h"
+#include "stale.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -359,6 +360,22 @@ int bs_root_release(struct bs_root *r)
 	}
 	if (r->name[0] && ret == 0 && unlinkat(r->parentfd, r->name, AT_REMOVEDIR) < 0)
 		ret = -errno;
+	if (r->parentfd >= 0)
+		close(r->parentfd);
+	if (r->pinfd >= 0)
+		close(r->pinfd);
+	free(r);
+	return ret;
+}
+
+int bs_root_keep(struct bs_root *r)
+{
+	char err[512];
+	int ret;
+
+	if (!r)
+		return 0;
+	ret = bs_stale_keep(r->path, err, sizeof err);
 	if (r->parentfd >= 0)
 		close(r->parentfd);
 	if (r->pinfd >= 0)

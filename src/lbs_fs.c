@@ -17,6 +17,7 @@
 #include "lbs.h"
 #include "lbs_guard.h"
 #include "rmtree.h"
+#include "stale.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -624,11 +625,34 @@ void bs_lfs_push_root(lua_State *L, int fd, int parentfd, const char *name, cons
 	lua_setiuservalue(L, -2, 1);
 }
 
+/* bs.fs.keep_root(path) → true | nil, msg, errno: marks one of this
+ * process's roots (in the default work directory) kept, so that no later
+ * bsrun takes it for a killed build's leftover (--keep). */
+static int l_keep_root(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1), *name;
+	size_t n = strlen(DEFAULT_WORKDIR);
+	char err[512];
+	int e;
+
+	name = path + n + 1;
+	if (strncmp(path, DEFAULT_WORKDIR "/", n + 1) != 0 || bs_stale_root_owner(name) != getpid())
+		bs_lua_raise(L, BS_EXIT_USAGE, "bs.fs.keep_root: %s is not a root of this bsrun", path);
+	if ((e = bs_stale_keep(path, err, sizeof err)) < 0) {
+		lua_pushnil(L);
+		lua_pushstring(L, err);
+		lua_pushinteger(L, -e);
+		return 3;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 int luaopen_bs_fs(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "mkroot", l_mkroot }, { "copy_out", l_copy_out }, { "remove_tree", l_remove_tree },
-		{ "read", l_read }, { NULL, NULL },
+		{ "read", l_read }, { "keep_root", l_keep_root }, { NULL, NULL },
 	};
 	root_meta(L);
 	luaL_newlib(L, funcs);

@@ -343,7 +343,7 @@ static int l_root(lua_State *L)
 	return 1;
 }
 
-/* root.path, root.uid_first, root.uid_count, root:release() */
+/* root.path, root.uid_first, root.uid_count, root:release(), root:keep() */
 static int l_root_release(lua_State *L)
 {
 	struct lroot *r = luaL_checkudata(L, 1, ROOT_MT);
@@ -363,6 +363,24 @@ static int l_root_release(lua_State *L)
 	return 1;
 }
 
+/* root:keep(): left mounted and marked kept (--keep); the object is done */
+static int l_root_keep(lua_State *L)
+{
+	struct lroot *r = luaL_checkudata(L, 1, ROOT_MT);
+	int ret = 0;
+
+	if (r->r) {
+		bs_lfs_note_root(L, bs_root_path(r->r), 0);
+		ret = bs_root_keep(r->r);
+	}
+	r->r = NULL;
+	bs_ns_free_range(&r->ids);
+	if (ret < 0)
+		return fail(L, ret, "keeping a root: cannot mark it kept");
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static int l_root_index(lua_State *L)
 {
 	struct lroot *r = luaL_checkudata(L, 1, ROOT_MT);
@@ -370,6 +388,8 @@ static int l_root_index(lua_State *L)
 
 	if (strcmp(k, "release") == 0)
 		lua_pushcfunction(L, l_root_release);
+	else if (strcmp(k, "keep") == 0)
+		lua_pushcfunction(L, l_root_keep);
 	else if (!r->r)
 		return luaL_error(L, "attempt to use a released root");
 	else if (strcmp(k, "path") == 0)

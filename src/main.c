@@ -7,11 +7,22 @@
 #include "log.h"
 #include "lrun.h"
 #include "paths.h"
+#include "stale.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+
+/* What a killed bsrun left, removed as a build starts: said once per thing. */
+static void stale_note(void *ud, const char *what, const char *name, int removed)
+{
+	(void)ud;
+	if (removed)
+		bs_log(BS_LOG_INFO, "removed stale %s %s (left by a bsrun that was killed)", what, name);
+	else
+		bs_log(BS_LOG_WARN, "could not remove stale %s %s (left by a bsrun that was killed)", what, name);
+}
 
 int main(int argc, char **argv)
 {
@@ -51,6 +62,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	bs_intr_install();
+	if (o.cmd == BS_CMD_BUILD && !o.dry_run) {
+		char why[512] = "";
+
+		if (bs_stale_clean_all(0, stale_note, NULL, why, sizeof why) < 0)
+			bs_log(BS_LOG_WARN, "cleaning what killed bsruns left: %s", why);
+	}
 	code = o.cmd == BS_CMD_POLICY ? bs_run_policy(&o, datadir) : bs_run_build(&o, datadir);
 out:
 	if (fflush(stdout) != 0 && code == BS_EXIT_OK) {

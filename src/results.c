@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -35,12 +37,48 @@ int bs_results_name_ok(const char *name)
 	return 1;
 }
 
+/* Removes the staging directories ".BASE.partial-XXXXXXXX" of parentfd that
+ * nobody holds: each live one stays flock'ed by its bsrun until it is put in
+ * place or removed, so a lock we can take means its bsrun was killed. The
+ * caller holds the parent's lock, so no staging directory is between its
+ * mkdir and its lock. Finished results (other names) are never touched. */
+static void remove_stale_stages(int parentfd, const char *base)
+{
+	char prefix[256];
+	struct dirent *de;
+	size_t n;
+	int fd = openat(parentfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+
+	if (fd < 0)
+		return;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
+	n = (size_t)snprintf(prefix, sizeof prefix, ".%.200s.partial-", base);
+	while ((de = readdir(d))) {
+		int sfd;
+
+		if (strncmp(de->d_name, prefix, n) != 0 || strlen(de->d_name) != n + 8 ||
+		    strspn(de->d_name + n, "0123456789abcdef") != 8)
+			continue;
+		sfd = openat(parentfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0)
+			continue;
+		if (flock(sfd, LOCK_EX | LOCK_NB) == 0)
+			bs_remove_tree(parentfd, de->d_name);
+		close(sfd);
+	}
+	closedir(d);
+}
+
 int bs_results_begin(const char *path, struct bs_results **out, char *err, size_t errlen)
 {
 	struct bs_results *r;
 	char *copy, *slash;
 	const char *parent;
-	int ret;
+	int ret, locked = 0;
 
 	*out = NULL;
 	if (!path || !*path)
@@ -75,6 +113,11 @@ int bs_results_begin(const char *path, struct bs_results **out, char *err, size_
 		ret = bs_fail(err, errlen, errno, "result directory %s: opening %s", path, parent);
 		goto fail;
 	}
+	/* the parent's lock (where flock works) orders this against other
+	 * bsruns cleaning or creating staging directories there */
+	locked = flock(r->parentfd, LOCK_EX) == 0;
+	if (locked)
+		remove_stale_stages(r->parentfd, r->base);
 	for (int tries = 0;; tries++) {
 		unsigned char rnd[4];
 
@@ -95,10 +138,16 @@ int bs_results_begin(const char *path, struct bs_results **out, char *err, size_
 		unlinkat(r->parentfd, r->stage, AT_REMOVEDIR);
 		goto fail;
 	}
+	/* held until commit or abort: the owner mark of a live staging directory */
+	flock(r->dirfd, LOCK_EX | LOCK_NB);
+	if (locked)
+		flock(r->parentfd, LOCK_UN);
 	free(copy);
 	*out = r;
 	return 0;
 fail:
+	if (locked)
+		flock(r->parentfd, LOCK_UN);
 	free(copy);
 	r->stage[0] = 0;
 	bs_results_free(r);
