@@ -107,6 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	rc = bs_rpmhdr_decode("fuzz.src.rpm", buf, (size_t)n, 0, &h, err, sizeof err);
 	free(buf);
+	if (getenv("FUZZ_SHOW")) /* for looking at an artifact: FUZZ_SHOW=1 build/fuzz/fuzz_rpmhdr FILE */
+		fprintf(stderr, "fuzz_rpmhdr: %d: %s\n", rc, rc == 0 ? h.nevr : err);
 	if (rc == 0) {
 		check_str(h.name, 0);
 		check_str(h.version, 0);
