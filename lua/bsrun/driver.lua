@@ -235,9 +235,8 @@ local function run_build(recipe, job, b)
   if not final then errors.raise(errors.INFRA, "%s", aside) end
   if aside then bs.log.info("the earlier result was moved to %s", aside) end
   if failure then
-    bs.log.error("%s: %s failed in phase '%s': %s", b.package.file, b.header and b.header.nevr or "build",
-      failed_step, message)
-    bs.log.error("logs in %s", final)
+    bs.log.error("%s: %s failed in phase '%s': %s (logs in %s)", b.package.file,
+      b.header and b.header.nevr or "build", failed_step, message, final)
   else
     print(string.format("%s: built in %.1fs, results in %s", b.package.file, bs.time() - t0, final))
     for _, p in ipairs(b.built) do print("  " .. p.file) end
