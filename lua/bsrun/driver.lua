@@ -229,7 +229,12 @@ local function run_build(recipe, job, b)
     error(failure, 0)
   end
   local ok, err = r:write("results.json", json.encode(results_doc(job, b, code, message, failed_step, t0), true) .. "\n")
-  if not ok then bs.log.warn("results.json: %s", err) end
+  if not ok then
+    -- a result without its results.json (a full disk) is not kept
+    r:abort()
+    errors.raise(errors.INFRA, "result directory %s: %s; nothing kept%s", b.resultdir, err,
+      failure and string.format(" (the build failed in phase '%s': %s)", failed_step, message) or "")
+  end
   if failure and failed_step ~= "header" then show_tail(r, 20) end
   local final, aside = r:commit()
   if not final then errors.raise(errors.INFRA, "%s", aside) end

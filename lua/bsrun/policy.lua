@@ -173,6 +173,7 @@ local function load_file(path, src)
   if not chunk then usage("%s", fix(err)) end
   local ok, res = pcall(chunk)
   if not ok then
+    if errors.is(res) and res.exit ~= errors.USAGE then error(res, 0) end  -- a limit, an interruption
     if errors.is(res) then res = res.message end
     if type(res) ~= "string" then res = "error object is a " .. type(res) .. " value" end
     usage("%s", fix(res))
