@@ -1,5 +1,5 @@
 # bsrun — build orchestrator for untrusted RPM source packages.
-# Targets: all (default), asan, check, check-hostdist, demo, install, bench, valgrind, clean.
+# Targets: all (default), asan, check, check-hostdist, fuzz, demo, install, bench, valgrind, clean.
 # `make asan check` builds with ASan+UBSan and runs the tests against that build.
 
 VERSION    := 0.1.0
@@ -49,7 +49,7 @@ UNIT       := $(BUILD)/unit-tests
 # measure forks and memory).
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist check-attacks check-faults demo install uninstall bench valgrind clean deps
+.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist check-attacks check-faults demo install uninstall bench valgrind clean deps check-fuzz check-badinput fuzz fuzz-build
 all: src/bsrun
 asan: src/bsrun
 
@@ -82,7 +82,7 @@ $(UNIT): $(TEST_OBJS) $(CORE_OBJS) $(HELPERS)
 
 # make check: install what is missing, build, run unit and CLI tests.
 check: deps
-	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli check-hostdist check-e2e check-attacks check-faults
+	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli check-hostdist check-e2e check-attacks check-faults check-badinput check-fuzz
 
 check-unit: $(UNIT) src/bsrun
 	$(UNIT)
@@ -111,6 +111,43 @@ check-hostdist: deps src/bsrun
 check-lua:
 	lua5.4 tests/lua/policy_fixtures.lua
 	lua5.4 tests/lua/installopts.lua
+
+# libFuzzer targets (tests/fuzz), built with clang into build/fuzz:
+# `make fuzz FUZZ_SECONDS=N` runs both for N seconds at once (tests/fuzz/run
+# builds them, and SKIPs loudly without clang and libFuzzer; warnings are
+# gcc's job, -Werror is not repeated with clang)
+FUZZ_CC      ?= $(shell command -v clang-14 || command -v clang)
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=gnu11 -Wall \
+                -D_GNU_SOURCE -DBSRUN_VERSION='"$(VERSION)"' -DBSRUN_DATADIR='"$(DATADIR)"' \
+                -Isrc $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN)
+FUZZ_OBJS    := $(CORE_SRCS:src/%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_DIR)/obj/%.o: src/%.c $(wildcard src/*.h) Makefile
+	@mkdir -p $(@D)
+	$(call say,CC,$< [fuzz])
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call say,LINK,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DBSRUN_SRCDIR='"$(CURDIR)"' -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+
+.SECONDARY: $(FUZZ_OBJS)
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
+
+# a short fuzz of both targets at once (~35 s)
+check-fuzz:
+	FUZZ_SECONDS=$(if $(filter command line environment,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),30) tests/fuzz/run
+
+# bad input through the real command: exit code, one message, nothing left behind
+check-badinput: src/bsrun
+	tests/badinput/run
 
 valgrind: $(UNIT)
 	CK_FORK=no valgrind --quiet --fair-sched=yes --leak-check=full --show-leak-kinds=definite,indirect \

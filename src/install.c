@@ -273,18 +273,19 @@ static void on_rec(void *ud, const struct bs_inctx_rec *r)
 		p->o->progress(p->o->ud, &ev);
 }
 
-/* Joins the problems into err: "MSG: p1; p2; ..." */
+/* The first problem into err: "rpm transaction failed: p1 (and N more, see
+ * the log)"; a full disk names every package, one is enough to say it. */
 static int problems_err(const struct bs_install_result *res, char *err, size_t errlen)
 {
-	size_t len;
-
 	if (!err || !errlen)
 		return -EBADMSG;
-	snprintf(err, errlen, "rpm transaction failed");
-	for (size_t i = 0; i < res->nproblems; i++) {
-		len = strlen(err);
-		snprintf(err + len, errlen - len, "%s%s", i ? "; " : ": ", res->problems[i]);
-	}
+	if (res->nproblems == 0)
+		snprintf(err, errlen, "rpm transaction failed");
+	else if (res->nproblems == 1)
+		snprintf(err, errlen, "rpm transaction failed: %s", res->problems[0]);
+	else
+		snprintf(err, errlen, "rpm transaction failed: %s (and %zu more problems)", res->problems[0],
+			 res->nproblems - 1);
 	return -EBADMSG;
 }
 

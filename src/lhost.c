@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <lauxlib.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -62,10 +64,57 @@ oom:
 	return luaL_error(L, "out of memory");
 }
 
+/* bsrun_host.readfile(path [, max]) → the contents of a regular file (its
+ * first max bytes), or nil, "path: reason", errno. Never blocks on a FIFO or
+ * a device: the file is opened non-blocking and refused unless regular. */
+static int h_readfile(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	lua_Integer max = luaL_optinteger(L, 2, LUA_MAXINTEGER);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	luaL_Buffer b;
+
+	if (fd < 0)
+		return luaL_fileresult(L, 0, path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int e = fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+
+		close(fd);
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", path, e == EINVAL ? "not a regular file" : strerror(e));
+		lua_pushinteger(L, e);
+		return 3;
+	}
+	luaL_buffinit(L, &b);
+	while (max > 0) {
+		size_t want = max < LUAL_BUFFERSIZE ? (size_t)max : LUAL_BUFFERSIZE;
+		ssize_t r = read(fd, luaL_prepbuffsize(&b, want), want);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			return luaL_fileresult(L, 0, path);
+		}
+		if (r == 0)
+			break;
+		luaL_addsize(&b, (size_t)r);
+		max -= r;
+	}
+	close(fd);
+	luaL_pushresult(&b);
+	return 1;
+}
+
 void bs_lua_open_host(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "listdir", h_listdir },
+		{ "readfile", h_readfile },
 		{ "uid", h_uid },
 		{ NULL, NULL },
 	};

@@ -4,7 +4,7 @@
 
 #include <lua.h>
 
-/* Sets the global `bsrun_host` table (listdir). Only trusted states get it. */
+/* Sets the global `bsrun_host` table (listdir, readfile, uid). Only trusted states get it. */
 void bs_lua_open_host(lua_State *L);
 
 #endif

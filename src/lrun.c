@@ -9,6 +9,15 @@
 
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+/* The CPU budget of bsrun's Lua code: BSRUN_LUA_CPU_LIMIT seconds, else the default. */
+static void set_cpu_limit(void)
+{
+	const char *v = getenv("BSRUN_LUA_CPU_LIMIT");
+
+	bs_intr_set_cpu_limit(v ? strtod(v, NULL) : 0);
+}
 
 static void push_strv(lua_State *L, const struct bs_strv *sv)
 {
@@ -140,6 +149,7 @@ int bs_run_build(const struct bs_opts *o, const char *datadir)
 		bs_log(BS_LOG_ERROR, "cannot create a Lua state: out of memory");
 		return BS_EXIT_INFRA;
 	}
+	set_cpu_limit();
 	bs_intr_hook(T);
 	st = call_main(T, "prepare", o, datadir);
 	if (st != LUA_OK) {
@@ -173,6 +183,8 @@ int bs_run_policy(const struct bs_opts *o, const char *datadir)
 		bs_log(BS_LOG_ERROR, "cannot create a Lua state: out of memory");
 		return BS_EXIT_INFRA;
 	}
+	set_cpu_limit();
+	bs_intr_hook(T);
 	st = call_main(T, "policy_command", o, datadir);
 	code = st == LUA_OK ? exit_code_of(T, -1) : bs_lua_report(T, st);
 	lua_close(T);

@@ -206,6 +206,47 @@ void bs_rpmhdr_free(struct bs_rpmhdr *h)
 	h->epoch = -1;
 }
 
+int bs_rpmhdr_decode(const char *shown, const char *buf, size_t len, int status, struct bs_rpmhdr *out,
+		     char *err, size_t errlen)
+{
+	char why[512] = "";
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	out->epoch = -1;
+	rc = decode((const unsigned char *)buf, len, out, why, sizeof why);
+	if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		rc = -EPROTO;
+	switch (rc) {
+	case 0:
+		if (asprintf(&out->nevr, out->epoch >= 0 ? "%s-%lld:%s-%s" : "%s-%.0lld%s-%s", out->name,
+			     out->epoch >= 0 ? out->epoch : 0, out->version, out->release) < 0) {
+			out->nevr = NULL;
+			rc = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+		}
+		break;
+	case -EBADMSG:
+	case -EMEDIUMTYPE:
+	case -EFBIG:
+		snprintf(err, errlen, "%s: %s", shown, why);
+		break;
+	case -EIO:
+		snprintf(err, errlen, "%s: cannot read the header: %s", shown, why);
+		break;
+	case -ENOMEM:
+		snprintf(err, errlen, "out of memory");
+		break;
+	default:
+		rc = -ECHILD;
+		snprintf(err, errlen, "%s: unreadable header (the reader's output is malformed, exit status %d)",
+			 shown, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	if (rc < 0)
+		bs_rpmhdr_free(out);
+	return rc;
+}
+
 /* Forks the child and collects its output; sets *status to its wait status. */
 static int run_child(int pkgfd, const char *name, char **buf, size_t *len, int *status, int *timed_out)
 {
@@ -240,7 +281,7 @@ static int run_child(int pkgfd, const char *name, char **buf, size_t *len, int *
 
 int bs_rpmhdr_read(const char *path, struct bs_rpmhdr *out, char *err, size_t errlen)
 {
-	char *shown, *buf = NULL, why[512] = "";
+	char *shown, *buf = NULL;
 	const char *base;
 	struct stat st;
 	size_t len = 0;
@@ -309,34 +350,7 @@ int bs_rpmhdr_read(const char *path, struct bs_rpmhdr *out, char *err, size_t er
 			 WTERMSIG(status), WTERMSIG(status) == SIGSYS ? ", a forbidden system call" : "");
 		goto out;
 	}
-	rc = decode((const unsigned char *)buf, len, out, why, sizeof why);
-	if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-		rc = -EPROTO;
-	switch (rc) {
-	case 0:
-		if (asprintf(&out->nevr, out->epoch >= 0 ? "%s-%lld:%s-%s" : "%s-%.0lld%s-%s", out->name,
-			     out->epoch >= 0 ? out->epoch : 0, out->version, out->release) < 0) {
-			out->nevr = NULL;
-			rc = -ENOMEM;
-			snprintf(err, errlen, "out of memory");
-		}
-		break;
-	case -EBADMSG:
-	case -EMEDIUMTYPE:
-	case -EFBIG:
-		snprintf(err, errlen, "%s: %s", shown, why);
-		break;
-	case -EIO:
-		snprintf(err, errlen, "%s: cannot read the header: %s", shown, why);
-		break;
-	case -ENOMEM:
-		snprintf(err, errlen, "out of memory");
-		break;
-	default:
-		rc = -ECHILD;
-		snprintf(err, errlen, "%s: unreadable header (the reader's output is malformed, exit status %d)",
-			 shown, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	}
+	rc = bs_rpmhdr_decode(shown, buf, len, status, out, err, errlen);
 out:
 	if (rc < 0)
 		bs_rpmhdr_free(out);

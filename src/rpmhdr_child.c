@@ -74,13 +74,15 @@ static int on_log(rpmlogRec rec, rpmlogCallbackData data)
 
 static unsigned char obuf[65536];
 static size_t olen;
+static int out_fd = OUT_FD;  /* where records go: the pipe, or bs_rpmhdr_extract's outfd */
+static int pkg_fd = PKG_FD;  /* the package, for its size */
 
 static void flush_out(void)
 {
 	const unsigned char *c = obuf;
 
 	while (olen) {
-		ssize_t w = write(OUT_FD, c, olen);
+		ssize_t w = write(out_fd, c, olen);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -128,8 +130,8 @@ static void put_str(char type, const char *s)
 		put(type, s, strlen(s));
 }
 
-/* Reports a failure: code (a BS_RPMHDR_ERR_* letter) and a message, then exits. */
-static void __attribute__((noreturn)) fail(char code, const char *what, int errnum)
+/* Sends an ERROR record: code (a BS_RPMHDR_ERR_* letter) and a message. */
+static void report(char code, const char *what, int errnum)
 {
 	char buf[sizeof lastmsg + 128];
 
@@ -139,6 +141,12 @@ static void __attribute__((noreturn)) fail(char code, const char *what, int errn
 		snprintf(buf, sizeof buf, "%c%s", code, what);
 	put(BS_RPMHDR_REC_ERROR, buf, strlen(buf));
 	flush_out();
+}
+
+/* Reports a failure, then exits. */
+static void __attribute__((noreturn)) fail(char code, const char *what, int errnum)
+{
+	report(code, what, errnum);
 	_exit(code == BS_RPMHDR_ERR_SETUP ? BS_RPMHDR_EXIT_SETUP : 0);
 }
 
@@ -332,7 +340,7 @@ static void put_specfile(Header h)
 
 /* A package cut short after its header: the signature header's size entry
  * (header + payload) says how long the file must be. */
-static void check_length(FD_t fd, Header h)
+static int check_length(FD_t fd, Header h)
 {
 	uint64_t size = headerGetNumber(h, RPMTAG_LONGSIGSIZE);
 	struct stat st;
@@ -341,10 +349,10 @@ static void check_length(FD_t fd, Header h)
 
 	if (!size)
 		size = headerGetNumber(h, RPMTAG_SIGSIZE);
-	if (!size || fstat(PKG_FD, &st) < 0 || Fseek(fd, 96, SEEK_SET) < 0)
-		return;
+	if (!size || fstat(pkg_fd, &st) < 0 || Fseek(fd, 96, SEEK_SET) < 0)
+		return 0;
 	if (!(sig = headerRead(fd, HEADER_MAGIC_YES))) /* read once already: cannot fail */
-		return;
+		return 0;
 	headerFree(sig);
 	at = (Ftell(fd) + 7) & ~(off_t)7; /* the signature header is padded to 8 bytes */
 	if (at > 0 && (uint64_t)st.st_size < (uint64_t)at + size) {
@@ -352,18 +360,63 @@ static void check_length(FD_t fd, Header h)
 
 		snprintf(msg, sizeof msg, "truncated package (%lld bytes, the header says %llu)",
 			 (long long)st.st_size, (unsigned long long)(at + size));
-		fail(BS_RPMHDR_ERR_BAD, msg, 0);
+		report(BS_RPMHDR_ERR_BAD, msg, 0);
+		return -1;
 	}
+	return 0;
+}
+
+void bs_rpmhdr_extract(rpmts ts, FD_t fd, const char *name, int pkgfd, int outfd)
+{
+	Header h = NULL;
+	rpmRC rc;
+	char num[32];
+
+	pkg_fd = pkgfd;
+	out_fd = outfd;
+	olen = 0;
+	lastmsg[0] = '\0';
+	rpmlogSetCallback(on_log, NULL);
+	rc = rpmReadPackageFile(ts, fd, name, &h);
+	if (rc == RPMRC_NOTFOUND) {
+		report(BS_RPMHDR_ERR_BAD, lastmsg[0] ? lastmsg : "not an RPM package", 0);
+		goto out;
+	}
+	if ((rc != RPMRC_OK && rc != RPMRC_NOTTRUSTED && rc != RPMRC_NOKEY) || !h) {
+		report(BS_RPMHDR_ERR_BAD, lastmsg[0] ? lastmsg : "cannot read the header", 0);
+		goto out;
+	}
+	if (!headerIsSource(h)) {
+		report(BS_RPMHDR_ERR_BINARY, "a binary RPM, not a source package", 0);
+		goto out;
+	}
+	if (check_length(fd, h) < 0)
+		goto out;
+
+	put_str(BS_RPMHDR_REC_NAME, headerGetString(h, RPMTAG_NAME));
+	put_str(BS_RPMHDR_REC_VERSION, headerGetString(h, RPMTAG_VERSION));
+	put_str(BS_RPMHDR_REC_RELEASE, headerGetString(h, RPMTAG_RELEASE));
+	put_str(BS_RPMHDR_REC_ARCH, headerGetString(h, RPMTAG_ARCH));
+	if (headerIsEntry(h, RPMTAG_EPOCH)) {
+		snprintf(num, sizeof num, "%llu", (unsigned long long)headerGetNumber(h, RPMTAG_EPOCH));
+		put_str(BS_RPMHDR_REC_EPOCH, num);
+	}
+	put_strings(h, RPMTAG_SOURCE, BS_RPMHDR_REC_SOURCE);
+	put_strings(h, RPMTAG_PATCH, BS_RPMHDR_REC_PATCH);
+	put_deps(h, RPMTAG_REQUIRENAME, BS_RPMHDR_REC_REQUIRE, BS_RPMHDR_REC_RPMLIB);
+	put_deps(h, RPMTAG_CONFLICTNAME, BS_RPMHDR_REC_CONFLICT, BS_RPMHDR_REC_CONFLICT);
+	put_specfile(h);
+	put(BS_RPMHDR_REC_END, "", 0);
+	flush_out();
+out:
+	headerFree(h);
 }
 
 void bs_rpmhdr_child(int pkgfd, int outfd, const char *name)
 {
 	rpmts ts;
 	rpmKeyring kr;
-	Header h = NULL;
 	FD_t fd;
-	rpmRC rc;
-	char num[32];
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	arrange_fds(pkgfd, outfd);
@@ -399,29 +452,6 @@ void bs_rpmhdr_child(int pkgfd, int outfd, const char *name)
 	if (bs_rpmhdr_child_hook)
 		bs_rpmhdr_child_hook();
 
-	rc = rpmReadPackageFile(ts, fd, name, &h);
-	if (rc == RPMRC_NOTFOUND)
-		fail(BS_RPMHDR_ERR_BAD, lastmsg[0] ? lastmsg : "not an RPM package", 0);
-	if ((rc != RPMRC_OK && rc != RPMRC_NOTTRUSTED && rc != RPMRC_NOKEY) || !h)
-		fail(BS_RPMHDR_ERR_BAD, lastmsg[0] ? lastmsg : "cannot read the header", 0);
-	if (!headerIsSource(h))
-		fail(BS_RPMHDR_ERR_BINARY, "a binary RPM, not a source package", 0);
-	check_length(fd, h);
-
-	put_str(BS_RPMHDR_REC_NAME, headerGetString(h, RPMTAG_NAME));
-	put_str(BS_RPMHDR_REC_VERSION, headerGetString(h, RPMTAG_VERSION));
-	put_str(BS_RPMHDR_REC_RELEASE, headerGetString(h, RPMTAG_RELEASE));
-	put_str(BS_RPMHDR_REC_ARCH, headerGetString(h, RPMTAG_ARCH));
-	if (headerIsEntry(h, RPMTAG_EPOCH)) {
-		snprintf(num, sizeof num, "%llu", (unsigned long long)headerGetNumber(h, RPMTAG_EPOCH));
-		put_str(BS_RPMHDR_REC_EPOCH, num);
-	}
-	put_strings(h, RPMTAG_SOURCE, BS_RPMHDR_REC_SOURCE);
-	put_strings(h, RPMTAG_PATCH, BS_RPMHDR_REC_PATCH);
-	put_deps(h, RPMTAG_REQUIRENAME, BS_RPMHDR_REC_REQUIRE, BS_RPMHDR_REC_RPMLIB);
-	put_deps(h, RPMTAG_CONFLICTNAME, BS_RPMHDR_REC_CONFLICT, BS_RPMHDR_REC_CONFLICT);
-	put_specfile(h);
-	put(BS_RPMHDR_REC_END, "", 0);
-	flush_out();
+	bs_rpmhdr_extract(ts, fd, name, PKG_FD, OUT_FD);
 	_exit(0);
 }

@@ -5,6 +5,12 @@
 #ifndef BSRUN_RPMHDR_WIRE_H
 #define BSRUN_RPMHDR_WIRE_H
 
+#include <rpm/rpmio.h>
+#include <rpm/rpmts.h>
+#include <stddef.h>
+
+struct bs_rpmhdr;
+
 enum {
 	BS_RPMHDR_REC_NAME = 'N',
 	BS_RPMHDR_REC_VERSION = 'V',
@@ -34,5 +40,20 @@ enum {
 /* The child: never returns. pkgfd is the open package, outfd the pipe, name
  * the file's name for librpm's messages. */
 void bs_rpmhdr_child(int pkgfd, int outfd, const char *name) __attribute__((noreturn));
+
+/* What the child does once sandboxed, apart so that it can be fuzzed: reads
+ * the package from fd (librpm's handle of pkgfd; ts has the verify flags set)
+ * and writes the whole record stream to outfd: the fields then END, or one
+ * ERROR record (not an RPM, a binary RPM, truncated). librpm's messages are
+ * kept for the report, never printed. Returns when done (a write failure
+ * _exits). */
+void bs_rpmhdr_extract(rpmts ts, FD_t fd, const char *name, int pkgfd, int outfd);
+
+/* The parent's half: validates the child's output buf/len (status: its wait
+ * status) into *out against the bounds of rpmhdr.h, exactly as
+ * bs_rpmhdr_read does; shown names the package in err. Returns 0 or the
+ * -errno bs_rpmhdr_read documents; on failure *out is freed. */
+int bs_rpmhdr_decode(const char *shown, const char *buf, size_t len, int status, struct bs_rpmhdr *out,
+		     char *err, size_t errlen);
 
 #endif

@@ -235,15 +235,19 @@ local function run_build(recipe, job, b)
     error(failure, 0)
   end
   local ok, err = r:write("results.json", json.encode(results_doc(job, b, code, message, failed_step, t0), true) .. "\n")
-  if not ok then bs.log.warn("results.json: %s", err) end
+  if not ok then
+    -- a result without its results.json (a full disk) is not kept
+    r:abort()
+    errors.raise(errors.INFRA, "result directory %s: %s; nothing kept%s", b.resultdir, err,
+      failure and string.format(" (the build failed in phase '%s': %s)", failed_step, message) or "")
+  end
   if failure and failed_step ~= "header" then show_tail(r, 20) end
   local final, aside = r:commit()
   if not final then errors.raise(errors.INFRA, "%s", aside) end
   if aside then bs.log.info("the earlier result was moved to %s", aside) end
   if failure then
-    bs.log.error("%s: %s failed in phase '%s': %s", b.package.file, b.header and b.header.nevr or "build",
-      failed_step, message)
-    bs.log.error("logs in %s", final)
+    bs.log.error("%s: %s failed in phase '%s': %s (logs in %s)", b.package.file,
+      b.header and b.header.nevr or "build", failed_step, message, final)
   else
     print(string.format("%s: built in %.1fs, results in %s", b.package.file, bs.time() - t0, final))
     for _, p in ipairs(b.built) do print("  " .. p.file) end

@@ -14,13 +14,11 @@ local function is_path(s)
   return s:find("/", 1, true) ~= nil or s:sub(-4) == ".lua"
 end
 
--- Returns true when path can be opened and read, else nil and the reason.
+-- Returns true when path is a readable regular file, else nil and the reason
+-- (never blocks on a FIFO: bsrun_host.readfile opens non-blocking).
 local function check_readable(path)
-  local f, err = io.open(path, "r")
-  if not f then return nil, (err:gsub("^[^:]*: ", "")) end
-  local _, rerr = f:read(0)
-  f:close()
-  if rerr then return nil, rerr end
+  local ok, err = bsrun_host.readfile(path, 0)
+  if not ok then return nil, (err:sub(1, #path + 2) == path .. ": " and err:sub(#path + 3) or err) end
   return true
 end
 

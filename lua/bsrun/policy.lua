@@ -72,6 +72,13 @@ end
 
 -- The contents of a regular file, or nil, reason, errno.
 local function read_file(path)
+  if bsrun_host then          -- in bsrun: regular files only, never blocks on a FIFO
+    local data, err, code = bsrun_host.readfile(path)
+    if not data then
+      return nil, (err:sub(1, #path + 2) == path .. ": " and err:sub(#path + 3) or err), code
+    end
+    return data
+  end
   local f, err, code = io.open(path, "rb")
   if not f then
     return nil, (err:sub(1, #path + 2) == path .. ": " and err:sub(#path + 3) or err), code
@@ -166,6 +173,7 @@ local function load_file(path, src)
   if not chunk then usage("%s", fix(err)) end
   local ok, res = pcall(chunk)
   if not ok then
+    if errors.is(res) and res.exit ~= errors.USAGE then error(res, 0) end  -- a limit, an interruption
     if errors.is(res) then res = res.message end
     if type(res) ~= "string" then res = "error object is a " .. type(res) .. " value" end
     usage("%s", fix(res))

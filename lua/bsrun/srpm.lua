@@ -12,14 +12,10 @@ local MAGIC = "\xed\xab\xee\xdb"
 --- returns a description {path=, file=, stem=}; raises exit 2 naming the file
 --- and the problem otherwise.
 function M.check(path)
-  local f, err = io.open(path, "rb")
-  if not f then
-    errors.raise(errors.USAGE, "cannot read %s: %s", path, (err:gsub("^[^:]*: ", "")))
-  end
-  local lead, rerr = f:read(LEAD_SIZE)
-  f:close()
-  if rerr then
-    errors.raise(errors.USAGE, "cannot read %s: %s", path, rerr)
+  -- never io.open: it would block on a FIFO
+  local lead, err = bsrun_host.readfile(path, LEAD_SIZE)
+  if not lead then
+    errors.raise(errors.USAGE, "cannot read %s: %s", path, err:sub(1, #path + 2) == path .. ": " and err:sub(#path + 3) or err)
   end
   if lead == nil or #lead == 0 then
     errors.raise(errors.USAGE, "%s: empty file, not a source RPM", path)

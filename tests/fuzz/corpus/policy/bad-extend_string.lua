@@ -1,0 +1,4 @@
+-- expect: FILE:3: extend expects a list, got "gcc"
+return {
+  base = extend "gcc",
+}

@@ -1,0 +1,8 @@
+-- expect: FILE:5: isolation.mounts[1].target: expected an absolute path without ".." components, not "/", got "../etc"
+return {
+  isolation = {
+    mounts = {
+      { source = "/srv/data", target = "../etc" },
+    },
+  },
+}

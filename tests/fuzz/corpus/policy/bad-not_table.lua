@@ -1,0 +1,2 @@
+-- expect: FILE: a policy must return a table, got nil
+local p = { arch = "i386" }
