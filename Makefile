@@ -83,6 +83,7 @@ $(UNIT): $(TEST_OBJS) $(CORE_OBJS) $(HELPERS)
 # make check: install what is missing, build, run unit and CLI tests.
 check: deps
 	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli check-hostdist check-e2e check-attacks
+	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-slurm
 
 check-unit: $(UNIT) src/bsrun
 	$(UNIT)
@@ -97,6 +98,11 @@ check-e2e: src/bsrun
 # hostile builds through bsrun, the host checked afterwards
 check-attacks: src/bsrun
 	tests/attacks/run
+
+# chains on a real single-machine Slurm cluster (tests/slurm/cluster); Slurm
+# and munge are installed when apt can (tools/install-deps --slurm), else SKIP
+check-slurm: src/bsrun
+	tests/slurm/run
 
 # the hostdist repository (tools/mkhostdist) built, installed into a
 # temporary root and used there (root, apt access; minutes on a first run)

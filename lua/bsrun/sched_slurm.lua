@@ -186,9 +186,11 @@ local function classify(info)
 end
 
 --- Runs the chain's jobs on Slurm (see the file's head). jobs: list of
---- {id=, deps={ids}, argv={...}, resultdir=}; opts: {chaindir=, slurm={
---- partition=, args={...}, poll=}}; events: {started(job), finished(job,
---- status, exitcode)}, both optional. Returns id -> {status=, exitcode=,
+--- {id=, deps={ids}, argv={...}, resultdir=, log=}; opts: {chaindir=,
+--- slurm={partition=, args={...}, poll=}}; events: {started(job),
+--- finished(job, status, exitcode), tick()}, all optional. The job's output
+--- goes to job.log (else CHAINDIR/slurm/ID.log), its batch script is
+--- CHAINDIR/slurm/ID.sh. Returns id -> {status=, exitcode=,
 --- seconds=, slurm_job=, slurm_state=, slurm_log=}. An interruption cancels
 --- every job of the chain, waits until none runs and raises exit 130 (the
 --- error's .results holds what was known).
@@ -263,7 +265,7 @@ function M.run(jobs, opts, events)
         end
       end
       local name = safe_name(job.id)
-      local log = dir .. "/" .. name .. ".log"
+      local log = job.log or (dir .. "/" .. name .. ".log")
       if skip then
         finish(job, "skipped", nil, { reason = "dependency " .. skip .. " was not submitted" })
       else
@@ -326,7 +328,10 @@ function M.run(jobs, opts, events)
           end
         end
       end
-      if next(live) then nap(so.poll) end
+      if next(live) then
+        if events.tick then events.tick() end
+        nap(so.poll)
+      end
     end
   end
 
