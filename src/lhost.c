@@ -71,5 +71,7 @@ void bs_lua_open_host(lua_State *L)
 	};
 
 	luaL_newlib(L, funcs);
+	bs_lua_open_host_proc(L);
+	bs_lua_open_host_file(L);
 	lua_setglobal(L, "bsrun_host");
 }
