@@ -17,6 +17,7 @@ local M = {}
 
 M.POLL = 1 -- seconds between two looks at the queue
 M.CANCEL_WAIT = 120 -- seconds to wait for cancelled jobs to end
+M.QUEUE_DOWN = 600 -- seconds squeue may fail before the chain gives up
 
 -- Slurm job states after which the job will not run (again).
 local TERMINAL = {
@@ -294,16 +295,20 @@ function M.run(jobs, opts, events)
     if rerr then errors.raise(errors.INFRA, "cannot release the chain's Slurm jobs: %s", rerr) end
 
     -- follow them until each has ended
-    local started = {}
+    local started, qdown = {}, nil
     while next(live) do
       sig = bs.interrupted()
       if sig then return sig end
       local seen, qerr = squeue(ids, dir)
-      if not seen then
-        io.stderr:write("bsrun: warning: ", qerr, "\n")
-        seen = {}
+      if seen then
+        qdown = nil
+      elseif not qdown then -- the controller may be restarting: wait for it
+        qdown = bs.time()
+        io.stderr:write("bsrun: warning: ", qerr, " (waiting for the queue)\n")
+      elseif bs.time() - qdown > M.QUEUE_DOWN then
+        errors.raise(errors.INFRA, "the Slurm queue has not answered for %d s: %s", M.QUEUE_DOWN, qerr)
       end
-      for _, job in ipairs(ordered) do
+      for _, job in ipairs(seen and ordered or {}) do
         local sid = live[job.id] and sid_of[job.id]
         local info = sid and seen[sid]
         if sid and not info then info = lookup(sid, dir) or { state = "UNKNOWN" } end
