@@ -41,6 +41,8 @@ local function createrepo(dir)
   if f then
     f:close()
     argv[#argv + 1] = "--update"
+    -- a build that read the old repomd.xml still finds the files it names
+    argv[#argv + 1] = "--retain-old-md-by-age=1h"
   end
   argv[#argv + 1] = dir
   return run_tool(argv, dir .. "/.createrepo.log")
