@@ -154,7 +154,8 @@ local function job_argv(job, node, repo)
   for _, d in ipairs(o.defines) do argv[#argv + 1] = "--define=" .. d end
   for _, w in ipairs(o.with) do argv[#argv + 1] = "--with=" .. w end
   for _, w in ipairs(o.without) do argv[#argv + 1] = "--without=" .. w end
-  argv[#argv + 1] = job.recipe_file:find("/", 1, true) and abspath(job.recipe_file) or job.recipe_file
+  local r = o.recipe
+  argv[#argv + 1] = (r:find("/", 1, true) or r:sub(-4) == ".lua") and abspath(r) or r
   argv[#argv + 1] = node.path
   return argv
 end
