@@ -110,6 +110,7 @@ check-hostdist: deps src/bsrun
 # the policy fixtures once more, in plain Lua (no C in between)
 check-lua:
 	lua5.4 tests/lua/policy_fixtures.lua
+	lua5.4 tests/lua/chainplan.lua
 
 valgrind: $(UNIT)
 	CK_FORK=no valgrind --quiet --fair-sched=yes --leak-check=full --show-leak-kinds=definite,indirect \
