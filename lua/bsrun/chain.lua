@@ -170,6 +170,19 @@ end
 -- in place on stderr; nothing when stderr is not a terminal or with -q.
 local function progress(enabled)
   local P = { lines = 0 }
+  -- the phase a build's log shows last ("[3/6] build"; the log is bsrun's
+  -- own output, control characters already escaped)
+  function P.phase(log)
+    local f = log and io.open(log, "r")
+    if not f then return "" end
+    local size = f:seek("end")
+    f:seek("set", math.max(0, size - 4096))
+    local text = f:read("a") or ""
+    f:close()
+    local last = ""
+    for a, b in text:gmatch("%[(%d+/%d+)%] ([%w_-]+):") do last = "[" .. a .. "] " .. b end
+    return last:sub(1, 16)
+  end
   function P.clear()
     if enabled and P.lines > 0 then
       io.stderr:write(string.format("\27[%dA\27[J", P.lines))
@@ -181,7 +194,8 @@ local function progress(enabled)
     P.clear()
     local out = {}
     for _, r in ipairs(running) do
-      out[#out + 1] = string.format("  building %-32s %s", r.id, fmt_time(bs.time() - r.t0))
+      out[#out + 1] = string.format("  building %-28s %-16s %5ds", r.id, P.phase(r.log),
+        math.floor(bs.time() - r.t0))
     end
     out[#out + 1] = totals
     io.stderr:write(table.concat(out, "\n"), "\n")
@@ -314,7 +328,7 @@ function M.run(job)
   end
   local events = {
     started = function(j)
-      running[#running + 1] = { id = j.id, t0 = bs.time() }
+      running[#running + 1] = { id = j.id, t0 = bs.time(), log = j.log }
       P.draw(running, totals())
     end,
     finished = function(j, status, exitcode)
