@@ -57,7 +57,7 @@ span() {
 	python3 -c 'import json,sys
 d=json.load(open(sys.argv[1]))
 p=[x for x in d["packages"] if "started" in x]
-print(max(x["ended"] for x in p)-min(x["started"] for x in p))' "$1"
+print(round(max(x["ended"] for x in p)-min(x["started"] for x in p), 1))' "$1"
 }
 
 # warm-up: the base image and the package cache
