@@ -13,13 +13,16 @@ local plan = require "bsrun.chainplan"
 local M = {}
 
 M.KEY_FILE = ".chain-key"
+local abspath
 
-local function abspath(path)
+--- path made absolute (relative to the current directory).
+function M.abspath(path)
   if path:sub(1, 1) == "/" then return path end
   local cwd = os.getenv("PWD")
   local real = bsrun_host.realpath(".")
   return (real or cwd) .. "/" .. path
 end
+abspath = M.abspath
 
 -- Runs argv to its end (output to log); true, or nil and a message.
 local function run_tool(argv, log)
@@ -108,6 +111,7 @@ end
 --- After a successful build with --chain-repo: its RPMs into the repository.
 --- Returns an exit code (4 when publishing failed).
 function M.publish(job)
+  if job.options.dry_run then return errors.OK end
   local dir = job.chain_repo.url:gsub("^file://", "")
   local dirs = {}
   for _, pkg in ipairs(job.packages) do dirs[#dirs + 1] = pkg.resultdir end
