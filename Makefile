@@ -49,7 +49,7 @@ UNIT       := $(BUILD)/unit-tests
 # measure forks and memory).
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist check-attacks demo install uninstall bench valgrind clean deps
+.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist check-attacks check-chain demo install uninstall bench valgrind clean deps
 all: src/bsrun
 asan: src/bsrun
 
@@ -82,7 +82,7 @@ $(UNIT): $(TEST_OBJS) $(CORE_OBJS) $(HELPERS)
 
 # make check: install what is missing, build, run unit and CLI tests.
 check: deps
-	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli check-hostdist check-e2e check-attacks
+	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli check-hostdist check-e2e check-attacks check-chain
 	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-slurm
 
 check-unit: $(UNIT) src/bsrun
@@ -94,6 +94,10 @@ check-cli: src/bsrun
 # real rebuilds through bsrun against the hostdist repository (made once)
 check-e2e: src/bsrun
 	tests/e2e/run
+
+# chain builds: planner, local scheduler, chain repository (doc/chains.md)
+check-chain: src/bsrun
+	tests/chain/run
 
 # hostile builds through bsrun, the host checked afterwards
 check-attacks: src/bsrun
@@ -112,6 +116,7 @@ check-hostdist: deps src/bsrun
 # the policy fixtures once more, in plain Lua (no C in between)
 check-lua:
 	lua5.4 tests/lua/policy_fixtures.lua
+	lua5.4 tests/lua/chainplan.lua
 	lua5.4 tests/lua/sched_slurm.lua
 
 valgrind: $(UNIT)

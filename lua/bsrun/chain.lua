@@ -13,13 +13,16 @@ local plan = require "bsrun.chainplan"
 local M = {}
 
 M.KEY_FILE = ".chain-key"
+local abspath
 
-local function abspath(path)
+--- path made absolute (relative to the current directory).
+function M.abspath(path)
   if path:sub(1, 1) == "/" then return path end
   local cwd = os.getenv("PWD")
   local real = bsrun_host.realpath(".")
   return (real or cwd) .. "/" .. path
 end
+abspath = M.abspath
 
 -- Runs argv to its end (output to log); true, or nil and a message.
 local function run_tool(argv, log)
@@ -41,6 +44,8 @@ local function createrepo(dir)
   if f then
     f:close()
     argv[#argv + 1] = "--update"
+    -- a build that read the old repomd.xml still finds the files it names
+    argv[#argv + 1] = "--retain-old-md-by-age=1h"
   end
   argv[#argv + 1] = dir
   return run_tool(argv, dir .. "/.createrepo.log")
@@ -106,6 +111,7 @@ end
 --- After a successful build with --chain-repo: its RPMs into the repository.
 --- Returns an exit code (4 when publishing failed).
 function M.publish(job)
+  if job.options.dry_run then return errors.OK end
   local dir = job.chain_repo.url:gsub("^file://", "")
   local dirs = {}
   for _, pkg in ipairs(job.packages) do dirs[#dirs + 1] = pkg.resultdir end
@@ -152,7 +158,8 @@ local function job_argv(job, node, repo)
   for _, d in ipairs(o.defines) do argv[#argv + 1] = "--define=" .. d end
   for _, w in ipairs(o.with) do argv[#argv + 1] = "--with=" .. w end
   for _, w in ipairs(o.without) do argv[#argv + 1] = "--without=" .. w end
-  argv[#argv + 1] = job.recipe_file:find("/", 1, true) and abspath(job.recipe_file) or job.recipe_file
+  local r = o.recipe
+  argv[#argv + 1] = (r:find("/", 1, true) or r:sub(-4) == ".lua") and abspath(r) or r
   argv[#argv + 1] = node.path
   return argv
 end
@@ -167,6 +174,19 @@ end
 -- in place on stderr; nothing when stderr is not a terminal or with -q.
 local function progress(enabled)
   local P = { lines = 0 }
+  -- the phase a build's log shows last ("[3/6] build"; the log is bsrun's
+  -- own output, control characters already escaped)
+  function P.phase(log)
+    local f = log and io.open(log, "r")
+    if not f then return "" end
+    local size = f:seek("end")
+    f:seek("set", math.max(0, size - 4096))
+    local text = f:read("a") or ""
+    f:close()
+    local last = ""
+    for a, b in text:gmatch("%[(%d+/%d+)%] ([%w_-]+):") do last = "[" .. a .. "] " .. b end
+    return last:sub(1, 16)
+  end
   function P.clear()
     if enabled and P.lines > 0 then
       io.stderr:write(string.format("\27[%dA\27[J", P.lines))
@@ -178,7 +198,8 @@ local function progress(enabled)
     P.clear()
     local out = {}
     for _, r in ipairs(running) do
-      out[#out + 1] = string.format("  building %-32s %s", r.id, fmt_time(bs.time() - r.t0))
+      out[#out + 1] = string.format("  building %-28s %-16s %5ds", r.id, P.phase(r.log),
+        math.floor(bs.time() - r.t0))
     end
     out[#out + 1] = totals
     io.stderr:write(table.concat(out, "\n"), "\n")
@@ -311,7 +332,7 @@ function M.run(job)
   end
   local events = {
     started = function(j)
-      running[#running + 1] = { id = j.id, t0 = bs.time() }
+      running[#running + 1] = { id = j.id, t0 = bs.time(), log = j.log }
       P.draw(running, totals())
     end,
     finished = function(j, status, exitcode)

@@ -99,8 +99,13 @@ function M.files_of(text)
         local before = rest
         rest = rest:gsub("^%s+", ""):gsub("^%%[%w_]+%b()", ""):gsub("^%%[%w_]+", "")
       until rest == before
-      for word in rest:gmatch("%S+") do
-        if word:sub(1, 1) == "/" then files[#files + 1] = (word:gsub("^\"(.*)\"$", "%1")) end
+      local pos = 1
+      while true do
+        local s, e, word = rest:find('^%s*"([^"]*)"', pos)
+        if not s then s, e, word = rest:find("^%s*(%S+)", pos) end
+        if not s then break end
+        if word:sub(1, 1) == "/" then files[#files + 1] = word end
+        pos = e + 1
       end
     end
   end

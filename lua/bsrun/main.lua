@@ -172,7 +172,8 @@ function M.prepare(options, datadir)
   local chain_repo
   if options.chain_repo and not chain then
     local chainmod = require "bsrun.chain"
-    chain_repo = chainmod.repo_spec(chainmod.ensure_repo(options.chain_repo))
+    chain_repo = chainmod.repo_spec(options.dry_run and chainmod.abspath(options.chain_repo)
+                                    or chainmod.ensure_repo(options.chain_repo))
   end
   return {
     chain = chain or nil,

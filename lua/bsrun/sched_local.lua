@@ -20,8 +20,14 @@ function M.run(jobs, opts, events)
   for _, j in ipairs(jobs) do pending[#pending + 1] = j end
   local max = math.max(1, opts.jobs or 1)
 
-  local function finish(j, status, exitcode, seconds)
-    results[j.id] = { status = status, exitcode = exitcode, seconds = seconds }
+  local function finish(j, status, exitcode, seconds, t0)
+    local r = { status = status, exitcode = exitcode, seconds = seconds }
+    if t0 then
+      -- wall-clock start and end (epoch seconds): chain.json shows the overlap
+      r.started = math.floor(t0 * 1000 + 0.5) / 1000
+      r.ended = math.floor((t0 + seconds) * 1000 + 0.5) / 1000
+    end
+    results[j.id] = r
     if events.finished then events.finished(j, status, exitcode) end
   end
 
@@ -90,7 +96,7 @@ function M.run(jobs, opts, events)
         local r = table.remove(running, idx)
         local how, code = r.proc:poll()
         local ok = how == "exit" and code == 0
-        finish(r.job, ok and "built" or "failed", how == "exit" and code or 128 + code, bs.time() - r.t0)
+        finish(r.job, ok and "built" or "failed", how == "exit" and code or 128 + code, bs.time() - r.t0, r.t0)
       elseif events.tick then
         events.tick()
       end
