@@ -164,15 +164,11 @@ local function lookup(sid, tmpdir)
   return nil
 end
 
--- Seconds between two Slurm times (YYYY-MM-DDTHH:MM:SS), or nil.
-local function span(t0, t1)
-  local function parse(t)
-    local y, mo, d, h, mi, s = (t or ""):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)")
-    if not y then return nil end
-    return os.time({ year = y, month = mo, day = d, hour = h, min = mi, sec = s })
-  end
-  local a, b = parse(t0), parse(t1)
-  return a and b and b - a or nil
+-- Epoch seconds of a Slurm time (YYYY-MM-DDTHH:MM:SS, local time), or nil.
+local function epoch(t)
+  local y, mo, d, h, mi, s = (t or ""):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)")
+  if not y then return nil end
+  return os.time({ year = y, month = mo, day = d, hour = h, min = mi, sec = s, isdst = nil })
 end
 
 -- The chain's status of a job that ended in Slurm state info.
@@ -192,7 +188,9 @@ end
 --- finished(job, status, exitcode), tick()}, all optional. The job's output
 --- goes to job.log (else CHAINDIR/slurm/ID.log), its batch script is
 --- CHAINDIR/slurm/ID.sh. Returns id -> {status=, exitcode=,
---- seconds=, slurm_job=, slurm_state=, slurm_log=}. An interruption cancels
+--- seconds=, started=, ended= (epoch seconds, from Slurm's StartTime and
+--- EndTime: whole seconds), slurm_job=, slurm_state=, slurm_reason=,
+--- slurm_log=}. An interruption cancels
 --- every job of the chain, waits until none runs and raises exit 130 (the
 --- error's .results holds what was known).
 function M.run(jobs, opts, events)
@@ -328,7 +326,9 @@ function M.run(jobs, opts, events)
               info.exit = (lookup(sid, dir) or {}).exit
             end
             local status, code = classify(info)
-            finish(job, status, code, { seconds = status ~= "skipped" and span(info.start, info.finish) or nil,
+            local t0, t1 = epoch(info.start), epoch(info.finish)
+            if status == "skipped" or not (t0 and t1) then t0, t1 = nil, nil end
+            finish(job, status, code, { seconds = t0 and t1 - t0, started = t0, ended = t1,
               slurm_reason = info.reason })
           end
         end
