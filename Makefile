@@ -49,7 +49,7 @@ UNIT       := $(BUILD)/unit-tests
 # measure forks and memory).
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist check-attacks check-chain demo install uninstall bench valgrind clean deps
+.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist check-attacks check-chain check-slurm demo install uninstall bench valgrind clean deps
 all: src/bsrun
 asan: src/bsrun
 
