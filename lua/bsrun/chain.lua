@@ -90,18 +90,30 @@ end
 
 --- Copies the binary RPMs of resultdirs (regular files only, no symlink
 --- followed) into the repository at dir and updates its metadata, all under
---- an exclusive lock on dir/.lock. Returns true, or nil and a message.
-function M.publish_dirs(dir, resultdirs)
+--- an exclusive lock on dir/.lock (only_missing: only RPMs dir lacks, and
+--- no metadata update when there are none). Returns true, or nil and a message.
+function M.publish_dirs(dir, resultdirs, only_missing)
   local lock, msg = bsrun_host.lock(dir .. "/.lock")
   if not lock then return nil, msg end
+  local copied = 0
   for _, rd in ipairs(resultdirs) do
     for _, name in ipairs(binary_rpms(rd)) do
-      local ok, cmsg = bsrun_host.copyfile(rd .. "/" .. name, dir .. "/" .. name)
-      if not ok then
-        lock:unlock()
-        return nil, cmsg
+      local there = only_missing and io.open(dir .. "/" .. name, "r")
+      if there then
+        there:close()
+      else
+        local ok, cmsg = bsrun_host.copyfile(rd .. "/" .. name, dir .. "/" .. name)
+        if not ok then
+          lock:unlock()
+          return nil, cmsg
+        end
+        copied = copied + 1
       end
     end
+  end
+  if copied == 0 and only_missing then
+    lock:unlock()
+    return true
   end
   local ok, cmsg = createrepo(dir)
   lock:unlock()
@@ -302,7 +314,7 @@ function M.run(job)
   end
   if #cached_dirs > 0 then
     bs.log.info("%d packages already built from the same inputs: not built again", #cached_dirs)
-    local pok, pmsg = M.publish_dirs(repo, cached_dirs)
+    local pok, pmsg = M.publish_dirs(repo, cached_dirs, true)
     if not pok then errors.raise(errors.INFRA, "chain repository %s: %s", repo, pmsg) end
   end
 
