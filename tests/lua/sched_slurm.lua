@@ -67,6 +67,12 @@ p:close()
 os.remove(tmp)
 check(out == "a b|it's|" and script:match("^#!/bin/sh\n"), "script: a /bin/sh script that execs the argv", out)
 
+-- an id (from a package header) cannot add a line to the script
+script = S.script({ id = "x\nrm -rf /tmp/nothing;", argv = { "true" } })
+local lines = 0
+for _ in script:gmatch("\n") do lines = lines + 1 end
+check(lines == 3, "script: a newline in the id does not reach the script", script)
+
 check(S.options({ slurm = { poll = 0.5 } }).poll == 0.5 and S.options({}).poll == S.POLL,
   "options: poll interval from opts.slurm, else the default")
 
