@@ -128,7 +128,8 @@ end
 --- ids depids.
 function M.sbatch_argv(job, depids, so, script, log)
   local argv = { "sbatch", "--parsable", "--hold", "--job-name=bsrun-" .. job.id,
-    "--output=" .. log, "--kill-on-invalid-dep=yes" }
+    -- sbatch expands %j, %x, ... in file names: a % of the path stays one
+    "--output=" .. log:gsub("%%", "%%%%"), "--kill-on-invalid-dep=yes" }
   if so.partition then argv[#argv + 1] = "--partition=" .. so.partition end
   if #depids > 0 then argv[#argv + 1] = "--dependency=afterok:" .. table.concat(depids, ":") end
   for _, a in ipairs(so.args) do argv[#argv + 1] = a end

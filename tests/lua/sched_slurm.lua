@@ -52,6 +52,8 @@ check(table.concat(argv, " ") == "sbatch --parsable --hold --job-name=bsrun-libb
   "--kill-on-invalid-dep=yes --partition=build --dependency=afterok:12:13 --time=10 /c/slurm/libb.sh",
   "sbatch_argv: held, named, logged, afterok on every dependency, partition and extra args",
   table.concat(argv, " "))
+argv = S.sbatch_argv({ id = "p%j" }, {}, S.options({}), "/s", "/c/logs/p%j.log")
+check(argv[5] == "--output=/c/logs/p%%j.log", "sbatch_argv: a % in the log path is not a Slurm pattern", argv[5])
 argv = S.sbatch_argv({ id = "liba" }, {}, S.options({}), "/s", "/l")
 check(not table.concat(argv, " "):find("dependency", 1, true), "sbatch_argv: no --dependency without deps")
 
