@@ -74,6 +74,7 @@ static int h_spawn(lua_State *L)
 	const char **argv;
 	int opts = 0, fds[3], e;
 	struct proc *p;
+	sigset_t all, old;
 	pid_t pid;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
@@ -117,16 +118,19 @@ static int h_spawn(lua_State *L)
 	p->done = 1;
 	luaL_setmetatable(L, PROC_MT);
 	fflush(NULL);
+	/* every signal blocked across fork: the child must not run the
+	 * parent's handlers before it has reset them */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0) {
 		sigset_t none;
 
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				signal(sig, SIG_DFL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
 		for (int i = 0; i < 3; i++)
 			if (dup2(fds[i], i) < 0)
 				_exit(127);
@@ -137,6 +141,7 @@ static int h_spawn(lua_State *L)
 		_exit(127);
 	}
 	e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	for (int i = 0; i < 3; i++)
 		close(fds[i]);
 	if (pid < 0) {

@@ -163,11 +163,17 @@ function M.plan(job)
   local nodes, order = {}, {}
   for _, pkg in ipairs(job.packages) do
     local id = pkg.header and pkg.header.name or pkg.stem
+    local nvr = pkg.header and pkg.header.nvr or pkg.stem
+    -- the header is untrusted: its name becomes file names of the chain
+    if not id:match("^[%w][%w._+-]*$") or not nvr:match("^[%w][%w._+~^:-]*$") or #nvr > 200 then
+      errors.raise(errors.USAGE, "%s: package name %q is not a plain name (letters, digits, . _ + -)",
+        pkg.path, nvr)
+    end
     if nodes[id] then
       errors.raise(errors.USAGE, "%s and %s are both package %s: a chain builds each name once",
         nodes[id].pkg.path, pkg.path, id)
     end
-    nodes[id] = { id = id, pkg = pkg, nvr = pkg.header and pkg.header.nvr or pkg.stem, requires = {},
+    nodes[id] = { id = id, pkg = pkg, nvr = nvr, requires = {},
                   produces = {}, provides = {}, files = {}, deps = {}, why = {} }
     order[#order + 1] = id
   end
