@@ -49,7 +49,7 @@ UNIT       := $(BUILD)/unit-tests
 # measure forks and memory).
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist check-attacks check-faults demo install uninstall bench valgrind clean deps check-fuzz check-badinput fuzz fuzz-build
+.PHONY: all asan check check-unit check-cli check-lua check-e2e check-hostdist check-attacks check-faults demo install uninstall bench valgrind clean deps check-fuzz check-badinput fuzz fuzz-build check-chain check-slurm
 all: src/bsrun
 asan: src/bsrun
 
@@ -82,7 +82,8 @@ $(UNIT): $(TEST_OBJS) $(CORE_OBJS) $(HELPERS)
 
 # make check: install what is missing, build, run unit and CLI tests.
 check: deps
-	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli check-hostdist check-e2e check-attacks check-faults check-badinput check-fuzz
+	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-unit check-lua check-cli check-hostdist check-e2e check-attacks check-chain check-faults check-badinput check-fuzz
+	@$(MAKE) --no-print-directory $(if $(filter asan,$(VARIANT)),SAN=1) check-slurm
 
 check-unit: $(UNIT) src/bsrun
 	$(UNIT)
@@ -94,6 +95,10 @@ check-cli: src/bsrun
 check-e2e: src/bsrun
 	tests/e2e/run
 
+# chain builds: planner, local scheduler, chain repository (doc/chains.md)
+check-chain: src/bsrun
+	tests/chain/run
+
 # hostile builds through bsrun, the host checked afterwards
 check-attacks: src/bsrun
 	tests/attacks/run
@@ -101,6 +106,11 @@ check-attacks: src/bsrun
 # kill -9 and SIGINT/SIGTERM of bsrun in each phase, the base image race
 check-faults: src/bsrun
 	tests/faults/run
+
+# chains on a real single-machine Slurm cluster (tests/slurm/cluster); Slurm
+# and munge are installed when apt can (tools/install-deps --slurm), else SKIP
+check-slurm: src/bsrun
+	tests/slurm/run
 
 # the hostdist repository (tools/mkhostdist) built, installed into a
 # temporary root and used there (root, apt access; minutes on a first run)
@@ -111,6 +121,8 @@ check-hostdist: deps src/bsrun
 check-lua:
 	lua5.4 tests/lua/policy_fixtures.lua
 	lua5.4 tests/lua/installopts.lua
+	lua5.4 tests/lua/chainplan.lua
+	lua5.4 tests/lua/sched_slurm.lua
 
 # libFuzzer targets (tests/fuzz), built with clang into build/fuzz:
 # `make fuzz FUZZ_SECONDS=N` runs both for N seconds at once (tests/fuzz/run

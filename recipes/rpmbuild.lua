@@ -87,9 +87,9 @@ end
 -- every build that resolves to the same packages; made once (here, in a
 -- context of its own) when no build made it before.
 local function base_image(b)
-  local pkgs = bs.rpm.solve(b.repos, b.policy.base)
+  local pkgs = bs.rpm.solve(b.base_repos, b.policy.base)
   local repos, nevras = {}, {}
-  for _, r in ipairs(b.repos:list()) do repos[#repos + 1] = r.name .. "=" .. tostring(r.cookie) end
+  for _, r in ipairs(b.base_repos:list()) do repos[#repos + 1] = r.name .. "=" .. tostring(r.cookie) end
   for _, p in ipairs(pkgs) do nevras[#nevras + 1] = p.nevra end
   local img, state = infra(bs.image.acquire({ policy = b.policy.name, repos = repos, packages = nevras,
                                               extra = installopts.image_key(b.policy) },
@@ -184,8 +184,16 @@ recipe.steps = {
     run = function(b)
       b.installed, b.started = {}, bs.time()
       b.logs.installed = infra(b.results:open("installed_pkgs.log"))
-      b.repos = infra(bs.rpm.repos(b.policy.repos, { cachedir = b.job.cachedir .. "/repos",
-                                                     arch = b.policy.arch }))
+      local ropts = { cachedir = b.job.cachedir .. "/repos", arch = b.policy.arch }
+      b.base_repos = infra(bs.rpm.repos(b.policy.repos, ropts))
+      b.repos = b.base_repos
+      if b.job.chain_repo then
+        -- --chain-repo: a chain's own repository first (BuildRequires only;
+        -- the base set and its image come from the policy's alone)
+        local all = { b.job.chain_repo }
+        for _, r in ipairs(b.policy.repos) do all[#all + 1] = r end
+        b.repos = infra(bs.rpm.repos(all, ropts))
+      end
       local no_image = os.getenv("BSRUN_BENCH_NO_IMAGE")
       if no_image == "disk" then
         -- the base set installed into a plain directory on the host's disk
@@ -298,6 +306,7 @@ recipe.steps = {
     run = function(b)
       if b.ctx then b.ctx:kill() end
       if b.repos then b.repos:close() end
+      if b.base_repos and b.base_repos ~= b.repos then b.base_repos:close() end
       if b.root and b.options.keep then
         -- marked, so that the next bsrun does not take it for a killed build's leftover
         local path = b.root.path

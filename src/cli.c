@@ -12,6 +12,7 @@
 enum {
 	OPT_POLICY = 1, OPT_RESULTDIR, OPT_DEFINE, OPT_WITH, OPT_WITHOUT, OPT_KEEP, OPT_SHELL,
 	OPT_JOBS, OPT_DRYRUN, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_OLDER_THAN,
+	OPT_CHAIN_REPO, OPT_SCHEDULER,
 };
 
 static const struct poptOption options[] = {
@@ -29,11 +30,14 @@ static const struct poptOption options[] = {
 	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL },
 	{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION, NULL, NULL },
 	{ "older-than", '\0', POPT_ARG_STRING, NULL, OPT_OLDER_THAN, NULL, NULL },
+	{ "chain-repo", '\0', POPT_ARG_STRING, NULL, OPT_CHAIN_REPO, NULL, NULL },
+	{ "scheduler", '\0', POPT_ARG_STRING, NULL, OPT_SCHEDULER, NULL, NULL },
 	POPT_TABLEEND
 };
 
 static const char help_text[] =
 	"Usage: bsrun [OPTIONS] RECIPE PKG.src.rpm...\n"
+	"       bsrun [OPTIONS] [-j N] [--scheduler=local|slurm] RECIPE PKG.src.rpm|DIR|@LIST...\n"
 	"       bsrun policy check|show|get [POLICY...]\n"
 	"       bsrun ctx list | exec ID -- CMD... | kill ID\n"
 	"       bsrun cache list|verify|prune [--older-than=DAYS] [KEY...]\n"
@@ -51,6 +55,14 @@ static const char help_text[] =
 	"      --keep                keep the build root afterwards (mounted) and say where it is\n"
 	"      --shell               open a shell in the build's context after the build\n"
 	"  -j, --jobs=N              build up to N packages at once (1-256, default 1)\n"
+	"      --scheduler=NAME      where a chain's builds run: local (default) or slurm\n"
+	"      --chain-repo=DIR      use the rpm-md repository DIR before the policy's and\n"
+	"                            publish the RPMs built into it (createrepo_c, locked)\n"
+	"\n"
+	"Several packages (or DIR: its *.src.rpm; @LIST: a file naming one per line) are\n"
+	"a chain: BuildRequires are mapped to the packages the set produces and they are\n"
+	"built in dependency order into -r DIR (default ./results): DIR/NVR per package,\n"
+	"DIR/repo, DIR/chain.json. See doc/chains.md.\n"
 	"  -n, --dry-run             check the inputs and print the plan; build nothing\n"
 	"  -q, --quiet               only warnings and errors\n"
 	"  -v, --verbose             more detail (repeat for a Lua traceback on errors)\n"
@@ -89,6 +101,8 @@ static const char help_text[] =
 	"  4  infrastructure failure (repository unreachable, missing kernel feature,\n"
 	"     disk full)\n"
 	"  5  a policy limit was hit (memory, pids, disk, time)\n"
+	"  A chain exits 0 when every package built, 1 when some failed or were skipped,\n"
+	"  2 for a dependency cycle or bad input, 4 when its repository cannot be made.\n"
 	"  130  interrupted (Ctrl-C, SIGTERM, SIGHUP); the build was torn down\n"
 	"\n"
 	"See bsrun(1), doc/policies.md and doc/recipes.md.\n";
@@ -283,6 +297,12 @@ static int handle_opt(struct bs_opts *o, int rc, const char *arg, int *quiet, ch
 		return 0;
 	case OPT_JOBS:
 		return set_jobs(o, arg, err, errlen);
+	case OPT_CHAIN_REPO:
+		return set_string(&o->chain_repo, "--chain-repo", arg, err, errlen);
+	case OPT_SCHEDULER:
+		if (strcmp(arg, "local") != 0 && strcmp(arg, "slurm") != 0)
+			return fail(err, errlen, "--scheduler '%s': expected local or slurm", arg);
+		return set_string(&o->scheduler, "--scheduler", arg, err, errlen);
 	case OPT_OLDER_THAN:
 		return set_days(o, arg, err, errlen);
 	case OPT_DRYRUN:
@@ -396,6 +416,8 @@ void bs_cli_free(struct bs_opts *o)
 	free(o->policy);
 	free(o->resultdir);
 	free(o->recipe);
+	free(o->chain_repo);
+	free(o->scheduler);
 	strv_free(&o->defines);
 	strv_free(&o->with);
 	strv_free(&o->without);

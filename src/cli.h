@@ -30,6 +30,8 @@ struct bs_opts {
 	int jobs;            /* -j, 1..BS_MAX_JOBS */
 	int verbosity;       /* -1 quiet, 0 normal, n verbose */
 	int older_than;      /* --older-than DAYS (cache prune); -1 = not given */
+	char *chain_repo;    /* --chain-repo DIR; NULL = none */
+	char *scheduler;     /* --scheduler local|slurm; NULL = local */
 	char *recipe;        /* RECIPE (BS_CMD_BUILD) */
 	struct bs_strv args; /* packages, or the subcommand's words */
 };

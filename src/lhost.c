@@ -47,7 +47,8 @@ static int h_listdir(lua_State *L)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, cmp_names);
+	if (n)
+		qsort(names, n, sizeof *names, cmp_names);
 	lua_createtable(L, (int)n, 0);
 	for (size_t i = 0; i < n; i++) {
 		lua_pushstring(L, names[i]);
@@ -120,5 +121,7 @@ void bs_lua_open_host(lua_State *L)
 	};
 
 	luaL_newlib(L, funcs);
+	bs_lua_open_host_proc(L);
+	bs_lua_open_host_file(L);
 	lua_setglobal(L, "bsrun_host");
 }

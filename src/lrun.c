@@ -51,6 +51,8 @@ static int push_options(lua_State *L)
 	set_str(L, "policy", o->policy);
 	set_str(L, "resultdir", o->resultdir);
 	set_str(L, "recipe", o->recipe);
+	set_str(L, "chain_repo", o->chain_repo);
+	set_str(L, "scheduler", o->scheduler);
 	push_strv(L, &o->defines);
 	lua_setfield(L, -2, "defines");
 	push_strv(L, &o->with);
@@ -139,6 +141,34 @@ static int run_recipe(lua_State *S)
 	return 1;
 }
 
+/* Calls bsrun.chain.FUNC(job) in the trusted state, the job on top (kept);
+ * leaves the exit code in *code. */
+static void call_chain(lua_State *T, const char *func, int *code)
+{
+	int st;
+
+	lua_getglobal(T, "require");
+	lua_pushliteral(T, "bsrun.chain");
+	st = bs_lua_pcall(T, 1, 1);
+	if (st == LUA_OK) {
+		lua_getfield(T, -1, func);
+		lua_remove(T, -2);
+		lua_pushvalue(T, -2);
+		st = bs_lua_pcall(T, 1, 1);
+	}
+	*code = st == LUA_OK ? exit_code_of(T, -1) : bs_lua_report(T, st);
+	lua_pop(T, 1);
+}
+
+/* Whether the job on top of T has a true field key. */
+static int job_has(lua_State *T, const char *key)
+{
+	int yes = lua_getfield(T, -1, key) != LUA_TNIL && lua_toboolean(T, -1);
+
+	lua_pop(T, 1);
+	return yes;
+}
+
 int bs_run_build(const struct bs_opts *o, const char *datadir)
 {
 	lua_State *T = bs_lua_new(BS_LUA_TRUSTED, datadir);
@@ -156,6 +186,11 @@ int bs_run_build(const struct bs_opts *o, const char *datadir)
 		code = bs_lua_report(T, st);
 		goto out;
 	}
+	if (job_has(T, "chain")) {
+		/* several packages: the trusted planner and a scheduler (bsrun.chain) */
+		call_chain(T, "run", &code);
+		goto out;
+	}
 	S = bs_lua_new(BS_LUA_SANDBOX, datadir);
 	if (!S) {
 		bs_log(BS_LOG_ERROR, "cannot create a Lua state: out of memory");
@@ -167,6 +202,8 @@ int bs_run_build(const struct bs_opts *o, const char *datadir)
 	lua_pushlightuserdata(S, T);
 	st = bs_lua_pcall(S, 1, 1);
 	code = st == LUA_OK ? exit_code_of(S, -1) : bs_lua_report(S, st);
+	if (code == BS_EXIT_OK && job_has(T, "chain_repo"))
+		call_chain(T, "publish", &code); /* --chain-repo: the RPMs built into it */
 out:
 	if (S)
 		lua_close(S);

@@ -109,10 +109,54 @@ function M.cachedir()
   return (os.getenv("HOME") or "/tmp") .. "/.cache/bsrun"
 end
 
+--- The package arguments with each directory replaced by its *.src.rpm
+--- files (sorted) and each @LIST by the files it names, one a line (blank
+--- lines and # comments skipped; relative names are relative to the list's
+--- directory). A directory whose name ends in .rpm stays an argument (and
+--- is refused as a package).
+function M.expand_args(args)
+  local out = {}
+  for _, a in ipairs(args) do
+    if a:sub(1, 1) == "@" and #a > 1 then
+      local file = a:sub(2)
+      local f, err = io.open(file, "r")
+      if not f then errors.raise(errors.USAGE, "cannot read the list %s: %s", file, (err:gsub("^[^:]*: ", ""))) end
+      local base = file:match("^(.*)/[^/]*$")
+      local n = 0
+      for line in f:lines() do
+        line = line:match("^%s*(.-)%s*$")
+        if line ~= "" and line:sub(1, 1) ~= "#" then
+          if line:find("[%c]") then errors.raise(errors.USAGE, "%s: a line with control characters", file) end
+          out[#out + 1] = (line:sub(1, 1) == "/" or not base) and line or (base .. "/" .. line)
+          n = n + 1
+        end
+      end
+      f:close()
+      if n == 0 then errors.raise(errors.USAGE, "the list %s names no package", file) end
+    else
+      local names = a:sub(-4) ~= ".rpm" and bsrun_host.listdir(a)
+      if names then
+        local n = 0
+        for _, name in ipairs(names) do
+          if name:sub(-8) == ".src.rpm" then
+            out[#out + 1] = (a:sub(-1) == "/" and a or a .. "/") .. name
+            n = n + 1
+          end
+        end
+        if n == 0 then errors.raise(errors.USAGE, "the directory %s holds no *.src.rpm", a) end
+      else
+        out[#out + 1] = a
+      end
+    end
+  end
+  return out
+end
+
 --- Checks every input and returns the job: plain data for the recipe sandbox.
 function M.prepare(options, datadir)
   local recipe_file, recipe_name = M.find_recipe(options.recipe, datadir)
   local packages, seen = {}, {}
+  options.args = M.expand_args(options.args)
   for i, path in ipairs(options.args) do
     local pkg = srpm.check(path)
     if seen[pkg.stem] then
@@ -128,7 +172,19 @@ function M.prepare(options, datadir)
     pkg.resultdir = resultdir_for(options, pkg, #packages)
   end
   local pol = policy.load(options.policy or M.DEFAULT_POLICY, datadir .. "/policies")
+  -- several packages (or --scheduler): a chain, planned and scheduled on
+  -- the trusted side (bsrun.chain); one package with --chain-repo: an extra
+  -- repository before the policy's, the RPMs built published into it
+  local chain = not options.dry_run and (#packages > 1 or options.scheduler ~= nil)
+  local chain_repo
+  if options.chain_repo and not chain then
+    local chainmod = require "bsrun.chain"
+    chain_repo = chainmod.repo_spec(options.dry_run and chainmod.abspath(options.chain_repo)
+                                    or chainmod.ensure_repo(options.chain_repo))
+  end
   return {
+    chain = chain or nil,
+    chain_repo = chain_repo,
     version = require("bs").version,
     datadir = datadir,
     cachedir = M.cachedir(),

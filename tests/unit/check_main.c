@@ -61,6 +61,7 @@ int main(void)
 
 	srunner_add_suite(sr, sanitize_suite());
 	srunner_add_suite(sr, sandbox_suite());
+	srunner_add_suite(sr, lhost_suite());
 	srunner_add_suite(sr, bindings_suite());
 	srunner_add_suite(sr, policy_suite());
 	srunner_add_suite(sr, driver_suite());

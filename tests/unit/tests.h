@@ -16,6 +16,7 @@ void rm_rf(const char *path);
 Suite *cli_suite(void);
 Suite *sanitize_suite(void);
 Suite *sandbox_suite(void);
+Suite *lhost_suite(void);
 Suite *bindings_suite(void);
 Suite *policy_suite(void);
 Suite *driver_suite(void);

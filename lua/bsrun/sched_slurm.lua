@@ -1,0 +1,358 @@
+-- bsrun.sched_slurm: the Slurm backend of the chain scheduler
+-- (`bsrun --scheduler slurm`). Each job of the chain becomes one Slurm batch
+-- job running its own `bsrun ... --chain-repo DIR rpmbuild X.src.rpm` on a
+-- compute node; the chain directory (result repository, logs) must be a path
+-- every node shares. The jobs are submitted held, in dependency order, each
+-- with `--dependency=afterok:` on the jobs of its dependencies and
+-- `--kill-on-invalid-dep=yes` (so a failed build's dependants are cancelled
+-- by Slurm, reported here as "skipped"), then released all at once, so no
+-- dependency can end before its dependants are registered. squeue is polled
+-- until every job has ended (scontrol, then sacct, for jobs squeue forgot);
+-- an interruption of bsrun cancels every job of the chain (scancel) and
+-- waits until none runs. Only trusted code uses this (bsrun_host).
+local errors = require "bsrun.errors"
+local bs = require "bs"
+
+local M = {}
+
+M.POLL = 1 -- seconds between two looks at the queue
+M.CANCEL_WAIT = 120 -- seconds to wait for cancelled jobs to end
+M.QUEUE_DOWN = 600 -- seconds squeue may fail before the chain gives up
+
+-- Slurm job states after which the job will not run (again).
+local TERMINAL = {
+  COMPLETED = true, FAILED = true, CANCELLED = true, TIMEOUT = true,
+  NODE_FAIL = true, PREEMPTED = true, BOOT_FAIL = true, DEADLINE = true,
+  OUT_OF_MEMORY = true, REVOKED = true, SPECIAL_EXIT = true,
+}
+-- States that mean the job's command runs (or has run).
+local RUNNING = { RUNNING = true, COMPLETING = true, SUSPENDED = true, STOPPED = true }
+
+--- A word quoted for /bin/sh.
+function M.shquote(s)
+  if s:match("^[%w%%+,./:=@_-]+$") then return s end
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- A file name made of a job id (ids come from package names).
+local function safe_name(id)
+  return (id:gsub("[^%w.+_-]", "_"))
+end
+
+local function read_all(path)
+  local f = io.open(path, "r")
+  if not f then return "" end
+  local s = f:read("a") or ""
+  f:close()
+  return s
+end
+
+-- Waits for process p; an interruption of bsrun does not stop the wait.
+local function wait(p)
+  local how, code
+  repeat how, code = p:wait() until how
+  return how, code
+end
+
+-- Runs argv on the host, its output into files under tmpdir; returns its
+-- stdout, or nil and a one-line message (the command's first stderr line).
+local function capture(argv, tmpdir)
+  local out, err = tmpdir .. "/cmd.out", tmpdir .. "/cmd.err"
+  local p, msg = bsrun_host.spawn(argv, { stdout = out, stderr = err })
+  if not p then return nil, msg end
+  local how, code = wait(p)
+  local text, etext = read_all(out), read_all(err)
+  os.remove(out)
+  os.remove(err)
+  if how == "exit" and code == 0 then return text end
+  local line = etext:match("([^\n]*%S[^\n]*)") or ""
+  if how == "exit" and code == 127 and line == "" then line = "not found" end
+  return nil, string.format("%s: %s", argv[1], line ~= "" and line or (how .. " " .. tostring(code)))
+end
+
+-- Sleeps s seconds; returns early when bsrun is interrupted (until then).
+local function nap(s, cleanup)
+  if cleanup then
+    local p = bsrun_host.spawn({ "sleep", tostring(s) })
+    if p then wait(p) end
+  else
+    bsrun_host.wait_any({}, s)
+  end
+end
+
+--- The jobs in an order where each comes after its dependencies (stable:
+--- the given order where the DAG allows). Deps not in the list are ignored.
+function M.order(jobs)
+  local byid, out, state = {}, {}, {}
+  for _, j in ipairs(jobs) do byid[j.id] = j end
+  local function visit(j, path)
+    if state[j.id] == "done" then return end
+    if state[j.id] == "busy" then
+      errors.raise(errors.USAGE, "dependency cycle through %s", j.id)
+    end
+    state[j.id] = "busy"
+    for _, d in ipairs(j.deps or {}) do
+      if byid[d] then visit(byid[d], path) end
+    end
+    state[j.id] = "done"
+    out[#out + 1] = j
+  end
+  for _, j in ipairs(jobs) do visit(j) end
+  return out
+end
+
+--- Slurm options: opts.slurm = {partition=, args={...}, poll=} merged with
+--- $BSRUN_SLURM_PARTITION and $BSRUN_SBATCH_ARGS (words split on blanks,
+--- appended to every sbatch). sbatch's own input variables (SBATCH_ACCOUNT,
+--- SBATCH_QOS, SBATCH_TIMELIMIT, ...) and SLURM_CONF apply as usual.
+function M.options(opts)
+  local s = (opts and opts.slurm) or {}
+  local o = { partition = s.partition or os.getenv("BSRUN_SLURM_PARTITION"), args = {},
+    poll = tonumber(s.poll or os.getenv("BSRUN_SLURM_POLL")) or M.POLL }
+  if o.partition == "" then o.partition = nil end
+  for _, a in ipairs(s.args or {}) do o.args[#o.args + 1] = a end
+  for w in (os.getenv("BSRUN_SBATCH_ARGS") or ""):gmatch("%S+") do o.args[#o.args + 1] = w end
+  return o
+end
+
+--- The batch script of a job: its argv, exec'ed by /bin/sh.
+function M.script(job)
+  local words = {}
+  for i, a in ipairs(job.argv) do words[i] = M.shquote(a) end
+  -- the id comes from a package header: only safe characters in the comment
+  return "#!/bin/sh\n# bsrun chain job " .. safe_name(job.id) .. " (generated by bsrun; Slurm runs it)\n" ..
+    "exec " .. table.concat(words, " ") .. "\n"
+end
+
+--- The sbatch command line of a job whose dependencies have the Slurm job
+--- ids depids.
+function M.sbatch_argv(job, depids, so, script, log)
+  local argv = { "sbatch", "--parsable", "--hold", "--job-name=bsrun-" .. job.id,
+    -- sbatch expands %j, %x, ... in file names: a % of the path stays one
+    "--output=" .. log:gsub("%%", "%%%%"), "--kill-on-invalid-dep=yes" }
+  if so.partition then argv[#argv + 1] = "--partition=" .. so.partition end
+  if #depids > 0 then argv[#argv + 1] = "--dependency=afterok:" .. table.concat(depids, ":") end
+  for _, a in ipairs(so.args) do argv[#argv + 1] = a end
+  argv[#argv + 1] = script
+  return argv
+end
+
+-- squeue's view of the jobs: slurm id -> {state=, reason=, start=, finish=}.
+local function squeue(ids, tmpdir)
+  local out, err = capture({ "squeue", "--noheader", "--states=all", "--jobs=" .. table.concat(ids, ","),
+    "--format=%i|%T|%r|%S|%e" }, tmpdir)
+  if not out then return nil, err end
+  local seen = {}
+  for line in out:gmatch("[^\n]+") do
+    local id, st, reason, t0, t1 = line:match("^%s*(%d+)|([^|]*)|([^|]*)|([^|]*)|([^|]*)")
+    if id then seen[id] = { state = st, reason = reason, start = t0, finish = t1 } end
+  end
+  return seen
+end
+
+-- One job's end as Slurm recorded it: state, exit code (from "N:S") and
+-- times, from scontrol, else sacct; nil when neither knows it any more.
+local function lookup(sid, tmpdir)
+  local out = capture({ "scontrol", "--oneliner", "show", "job", sid }, tmpdir)
+  if out and out:find("JobState=", 1, true) then
+    return { state = out:match("JobState=(%S+)"), reason = out:match("Reason=(%S+)"),
+      exit = tonumber(out:match("ExitCode=(%d+):")), start = out:match("StartTime=(%S+)"),
+      finish = out:match("EndTime=(%S+)") }
+  end
+  out = capture({ "sacct", "--noheader", "--allocations", "--parsable2", "--jobs=" .. sid,
+    "--format=State,ExitCode,Start,End,Reason" }, tmpdir)
+  local st, ec, t0, t1, reason = (out or ""):match("^(%S+)[^|]*|(%d+):%d+|([^|]*)|([^|]*)|([^\n]*)")
+  if st then return { state = st, exit = tonumber(ec), start = t0, finish = t1, reason = reason } end
+  return nil
+end
+
+-- Epoch seconds of a Slurm time (YYYY-MM-DDTHH:MM:SS, local time), or nil.
+local function epoch(t)
+  local y, mo, d, h, mi, s = (t or ""):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)")
+  if not y then return nil end
+  return os.time({ year = y, month = mo, day = d, hour = h, min = mi, sec = s, isdst = nil })
+end
+
+-- The chain's status of a job that ended in Slurm state info.
+local function classify(info)
+  local st = info.state
+  if st == "COMPLETED" then return "built", 0 end
+  if st == "CANCELLED" and (info.reason or ""):find("Dependency", 1, true) then return "skipped", nil end
+  if st == "FAILED" then return "failed", info.exit ~= 0 and info.exit or errors.BUILD end
+  if st == "TIMEOUT" or st == "DEADLINE" or st == "OUT_OF_MEMORY" then return "failed", errors.LIMIT end
+  if st == "CANCELLED" then return "failed", errors.INTR end
+  return "failed", errors.INFRA
+end
+
+--- Runs the chain's jobs on Slurm (see the file's head). jobs: list of
+--- {id=, deps={ids}, argv={...}, resultdir=, log=}; opts: {chaindir=,
+--- slurm={partition=, args={...}, poll=}}; events: {started(job),
+--- finished(job, status, exitcode), tick()}, all optional. The job's output
+--- goes to job.log (else CHAINDIR/slurm/ID.log), its batch script is
+--- CHAINDIR/slurm/ID.sh. Returns id -> {status=, exitcode=,
+--- seconds=, started=, ended= (epoch seconds, from Slurm's StartTime and
+--- EndTime: whole seconds), slurm_job=, slurm_state=, slurm_reason=,
+--- slurm_log=}. An interruption cancels
+--- every job of the chain, waits until none runs and raises exit 130 (the
+--- error's .results holds what was known).
+function M.run(jobs, opts, events)
+  events = events or {}
+  local so = M.options(opts)
+  local dir = assert(opts.chaindir, "sched_slurm.run: opts.chaindir missing") .. "/slurm"
+  local ok, merr = bsrun_host.mkdirs(dir)
+  if not ok then errors.raise(errors.INFRA, "cannot make %s: %s", dir, merr) end
+  local results, sid_of, byid, live = {}, {}, {}, {}
+  local ordered = M.order(jobs)
+  for _, j in ipairs(jobs) do byid[j.id] = j end
+
+  local function finish(job, status, exitcode, fields)
+    local r = results[job.id] or {}
+    r.status, r.exitcode = status, exitcode
+    for k, v in pairs(fields or {}) do r[k] = v end
+    results[job.id] = r
+    live[job.id] = nil
+    if events.finished then events.finished(job, status, exitcode) end
+  end
+
+  local function all_sids()
+    local ids = {}
+    for _, j in ipairs(ordered) do
+      if sid_of[j.id] then ids[#ids + 1] = sid_of[j.id] end
+    end
+    return ids
+  end
+
+  -- scancel every job of the chain; wait until none is pending or running
+  local function cancel_all()
+    local ids = all_sids()
+    if #ids == 0 then return end
+    local argv = { "scancel", "--quiet" }
+    for _, s in ipairs(ids) do argv[#argv + 1] = s end
+    local _, err = capture(argv, dir)
+    if err then io.stderr:write("bsrun: warning: ", err, "\n") end
+    local deadline = bs.time() + M.CANCEL_WAIT
+    while bs.time() < deadline do
+      local seen = squeue(ids, dir)
+      local busy = false
+      for _, s in ipairs(ids) do
+        local info = seen and seen[s]
+        if info and not TERMINAL[info.state] then busy = true end
+      end
+      if not busy then break end
+      nap(0.5, true)
+    end
+    for id in pairs(live) do
+      local r = results[id] or {}
+      r.status, r.slurm_state = "failed", "CANCELLED"
+      r.exitcode = errors.INTR
+      results[id] = r
+    end
+  end
+
+  local function interrupted_error(sig)
+    local e = errors.new(errors.INTR, "interrupted by %s: cancelled the chain's %d Slurm jobs", sig,
+      #all_sids())
+    e.results = results
+    return e
+  end
+
+  local function body()
+    -- submit, held, in dependency order
+    for _, job in ipairs(ordered) do
+      local depids, skip = {}, nil
+      for _, d in ipairs(job.deps or {}) do
+        if byid[d] then
+          if sid_of[d] then depids[#depids + 1] = sid_of[d] else skip = d end
+        end
+      end
+      local name = safe_name(job.id)
+      local log = job.log or (dir .. "/" .. name .. ".log")
+      if skip then
+        finish(job, "skipped", nil, { reason = "dependency " .. skip .. " was not submitted" })
+      else
+        local script = dir .. "/" .. name .. ".sh"
+        local f, ferr = io.open(script, "w")
+        if not f then errors.raise(errors.INFRA, "cannot write %s: %s", script, ferr) end
+        f:write(M.script(job))
+        f:close()
+        local out, err = capture(M.sbatch_argv(job, depids, so, script, log), dir)
+        local sid = out and out:match("^%s*(%d+)")
+        if sid then
+          sid_of[job.id] = sid
+          live[job.id] = job
+          results[job.id] = { slurm_job = tonumber(sid), slurm_state = "PENDING", slurm_log = log }
+        else
+          io.stderr:write("bsrun: error: ", job.id, ": cannot submit: ", err or "no job id", "\n")
+          finish(job, "failed", errors.INFRA, { reason = "sbatch: " .. (err or "no job id") })
+        end
+      end
+    end
+    local sig = bs.interrupted()
+    if sig then return sig end
+    local ids = all_sids()
+    if #ids == 0 then return end
+    local _, rerr = capture({ "scontrol", "release", table.concat(ids, ",") }, dir)
+    if rerr then errors.raise(errors.INFRA, "cannot release the chain's Slurm jobs: %s", rerr) end
+
+    -- follow them until each has ended
+    local started, qdown = {}, nil
+    while next(live) do
+      sig = bs.interrupted()
+      if sig then return sig end
+      local seen, qerr = squeue(ids, dir)
+      if seen then
+        qdown = nil
+      elseif not qdown then -- the controller may be restarting: wait for it
+        qdown = bs.time()
+        io.stderr:write("bsrun: warning: ", qerr, " (waiting for the queue)\n")
+      elseif bs.time() - qdown > M.QUEUE_DOWN then
+        errors.raise(errors.INFRA, "the Slurm queue has not answered for %d s: %s", M.QUEUE_DOWN, qerr)
+      end
+      for _, job in ipairs(seen and ordered or {}) do
+        local sid = live[job.id] and sid_of[job.id]
+        local info = sid and seen[sid]
+        if sid and not info then info = lookup(sid, dir) or { state = "UNKNOWN" } end
+        if info then
+          local r = results[job.id]
+          r.slurm_state = info.state
+          if (RUNNING[info.state] or (TERMINAL[info.state] and info.start and info.start ~= "N/A"
+              and info.state ~= "CANCELLED")) and not started[job.id] then
+            started[job.id] = true
+            if events.started then events.started(job) end
+          end
+          if info.state == "PENDING" and info.reason == "DependencyNeverSatisfied" then
+            -- a cluster without kill_invalid_depend: cancel it ourselves
+            capture({ "scancel", "--quiet", sid }, dir)
+          elseif TERMINAL[info.state] or info.state == "UNKNOWN" then
+            if info.exit == nil and info.state == "FAILED" then
+              info.exit = (lookup(sid, dir) or {}).exit
+            end
+            local status, code = classify(info)
+            local t0, t1 = epoch(info.start), epoch(info.finish)
+            if status == "skipped" or not (t0 and t1) then t0, t1 = nil, nil end
+            finish(job, status, code, { seconds = t0 and t1 - t0, started = t0, ended = t1,
+              slurm_reason = info.reason })
+          end
+        end
+      end
+      if next(live) then
+        if events.tick then events.tick() end
+        nap(so.poll)
+      end
+    end
+  end
+
+  local okb, res = pcall(body)
+  if not okb then
+    cancel_all()
+    if errors.is(res) then res.results = res.results or results end
+    error(res, 0)
+  end
+  if res then -- interrupted: res names the signal
+    cancel_all()
+    error(interrupted_error(res), 0)
+  end
+  return results
+end
+
+return M
