@@ -1,4 +1,0 @@
--- expect: FILE:3: inherit: policy "nosuch" not found (looked in policies)
-return {
-  inherit = "nosuch",
-}

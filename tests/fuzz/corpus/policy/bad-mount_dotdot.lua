@@ -1,8 +1,0 @@
--- expect: FILE:5: isolation.mounts[1].target: expected an absolute path without ".." components, not "/", got "../etc"
-return {
-  isolation = {
-    mounts = {
-      { source = "/srv/data", target = "../etc" },
-    },
-  },
-}

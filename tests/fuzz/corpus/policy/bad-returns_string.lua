@@ -1,2 +1,0 @@
--- expect: FILE: a policy must return a table, got "hostdist"
-return "hostdist"

@@ -1,0 +1,1 @@
+return { inherit = "hostdist", description = "the smallest useful policy" }
