@@ -156,7 +156,7 @@ START_TEST(test_help_text)
 		"--policy", "--resultdir", "--define", "--with=", "--without", "--keep", "--shell", "--jobs",
 		"--dry-run", "--quiet", "--verbose", "--help", "--version", "bsrun ctx", "bsrun cache",
 		"bsrun policy", "  0  success", "  1  the package failed to build", "  2  usage error",
-		"  3  unresolvable dependencies", "  4  infrastructure failure", "  5  a policy limit was hit",
+		"  3  unresolvable dependencies", "  4  infrastructure failure", "  5  a limit was hit",
 	};
 
 	bs_cli_help(f);
