@@ -1460,6 +1460,15 @@ static int exec_by_init(struct bs_ctx *c, char *const argv[], const struct bs_ex
 				if (strcmp(m.text, "busy") == 0)
 					ret = bs_failx(ERR, EBUSY, "killing what %s left behind: a process stayed",
 						       argv[0]);
+			} else {
+				/* init is exiting: its pidfd turns readable a moment
+				 * after its channel closes; wait for that, so that the
+				 * caller sees how the context ended (its timeout) */
+				struct pollfd pp = { .fd = c->pidfd, .events = POLLIN };
+
+				if (poll(&pp, 1, 5000) < 0) {
+					/* nothing more to learn */
+				}
 			}
 			break;
 		}
