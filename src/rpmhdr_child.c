@@ -263,6 +263,28 @@ static const char *sense_op(rpmsenseFlags f)
 	}
 }
 
+static rpm_count_t tag_count(Header h, rpmTagVal tag)
+{
+	struct rpmtd_s td;
+	rpm_count_t n;
+
+	if (!headerGet(h, tag, &td, HEADERGET_MINMEM))
+		return 0;
+	n = rpmtdCount(&td);
+	rpmtdFreeData(&td);
+	return n;
+}
+
+/* Whether a dependency's name, version and flag arrays agree in length.
+ * librpm's rpmdsNew returns NULL on a mismatch and leaks what it had read
+ * (rpm 4.18), so a crafted header is refused here, before it gets there. */
+static int deps_consistent(Header h, rpmTagVal name, rpmTagVal evr, rpmTagVal flags)
+{
+	rpm_count_t n = tag_count(h, name), e = tag_count(h, evr), f = tag_count(h, flags);
+
+	return (e == 0 || e == n) && (f == 0 || f == n);
+}
+
 /* Sends the dependencies of tag as "name [op evr]"; rpmlib() ones under rpmlib_type. */
 static void put_deps(Header h, rpmTagVal tag, char type, char rpmlib_type)
 {
@@ -392,6 +414,11 @@ void bs_rpmhdr_extract(rpmts ts, FD_t fd, const char *name, int pkgfd, int outfd
 	}
 	if (check_length(fd, h) < 0)
 		goto out;
+	if (!deps_consistent(h, RPMTAG_REQUIRENAME, RPMTAG_REQUIREVERSION, RPMTAG_REQUIREFLAGS) ||
+	    !deps_consistent(h, RPMTAG_CONFLICTNAME, RPMTAG_CONFLICTVERSION, RPMTAG_CONFLICTFLAGS)) {
+		report(BS_RPMHDR_ERR_BAD, "malformed header: dependency names, versions and flags disagree", 0);
+		goto out;
+	}
 
 	put_str(BS_RPMHDR_REC_NAME, headerGetString(h, RPMTAG_NAME));
 	put_str(BS_RPMHDR_REC_VERSION, headerGetString(h, RPMTAG_VERSION));
