@@ -24,36 +24,102 @@ function M.abspath(path)
 end
 abspath = M.abspath
 
--- Runs argv to its end (output to log); true, or nil and a message.
-local function run_tool(argv, log)
-  local p, msg = bsrun_host.spawn(argv, { stdout = log, stderr = log })
-  if not p then return nil, msg end
-  local how, code = p:wait()
-  if how == "exit" and code == 0 then return true end
-  local f = io.open(log, "r")
-  local text = f and f:read(4096) or ""
-  if f then f:close() end
-  return nil, string.format("%s failed (%s %s): %s", argv[1], tostring(how), tostring(code),
-    (text:gsub("%s+$", ""):gsub("\n", " | ")))
+-- The metadata files repodata/repomd.xml names, as a set.
+local function repomd_files(repodata)
+  local names = {}
+  local f = io.open(repodata .. "/repomd.xml", "r")
+  if not f then return names end
+  local text = f:read(1 << 20) or ""
+  f:close()
+  for n in text:gmatch('href="repodata/([^"/]+)"') do names[n] = true end
+  return names
 end
 
--- createrepo_c on dir (--update when it has metadata); the caller holds the lock.
-local function createrepo(dir)
-  local argv = { "createrepo_c", "-q", "--no-database" }
-  local f = io.open(dir .. "/repodata/repomd.xml", "r")
-  if f then
-    f:close()
-    argv[#argv + 1] = "--update"
-    -- a build that read the old repomd.xml still finds the files it names
-    argv[#argv + 1] = "--retain-old-md-by-age=1h"
+-- Moves the metadata made in new (a directory beside dir/repodata) into
+-- dir/repodata: the data files first, repomd.xml last, so that a reader
+-- sees the old metadata or the new, whole; files neither the new nor the
+-- previous repomd.xml names go (a build that read the previous one still
+-- finds what it names, as createrepo_c's --retain-old-md would keep it).
+local function install_metadata(dir, new)
+  local md = dir .. "/repodata"
+  local keep = repomd_files(md)
+  local ok, msg = bsrun_host.mkdirs(md)
+  if not ok then return nil, msg end
+  local names = bsrun_host.listdir(new) or {}
+  table.sort(names, function(a, b) return b == "repomd.xml" or (a ~= "repomd.xml" and a < b) end)
+  for _, name in ipairs(names) do
+    keep[name] = true
+    local rok, rmsg = os.rename(new .. "/" .. name, md .. "/" .. name)
+    if not rok then return nil, rmsg end
   end
-  argv[#argv + 1] = dir
-  return run_tool(argv, dir .. "/.createrepo.log")
+  for _, name in ipairs(bsrun_host.listdir(md) or {}) do
+    if not keep[name] then os.remove(md .. "/" .. name) end
+  end
+  return bs.fs.remove_tree(new)
+end
+
+-- createrepo_c over dir, run in a throwaway context: the RPMs there come
+-- from hostile builds, and their headers are parsed only in there (bsrun
+-- never parses a built RPM on the host). dir is bound read-only at /repo
+-- (the old metadata reused with --update); the new metadata is made in the
+-- context's own root and copied out (regular files only, bounded) beside
+-- dir/repodata, then moved in. The caller holds the lock.
+local function createrepo(dir, isolation)
+  local root, msg = bs.fs.mkroot()
+  if not root then return nil, "a root for createrepo_c: " .. tostring(msg) end
+  local ctx
+  local ok, res, rmsg = pcall(function()
+    local binds = { { "/usr", "/usr", ro = true, recursive = true } }
+    for _, d in ipairs { "bin", "sbin", "lib", "lib64" } do
+      local real = bsrun_host.realpath("/" .. d)
+      if real and real:sub(1, 5) == "/usr/" then binds[#binds + 1] = { real, "/" .. d, ro = true } end
+    end
+    local cmsg
+    ctx, cmsg = bs.ctx.create { root = root.path, own_root = true, binds = binds, isolation = isolation }
+    if not ctx then return nil, "a context for createrepo_c: " .. tostring(cmsg) end
+    -- bound from the host side (dir may be out of the context's reach by path)
+    local mok, mmsg = bsrun_host.mkdirs(root.path .. "/repo")
+    if mok then mok, mmsg = ctx:mount(dir, "/repo", { ro = true, noexec = true }) end
+    if not mok then return nil, "the repository in createrepo_c's context: " .. tostring(mmsg) end
+    local argv = { "createrepo_c", "-q", "--no-database", "-o", "/out" }
+    local old = io.open(dir .. "/repodata/repomd.xml", "r")
+    if old then
+      old:close()
+      for _, a in ipairs { "--update", "--update-md-path", "/repo" } do argv[#argv + 1] = a end
+    end
+    argv[#argv + 1] = "/repo"
+    local log = dir .. "/.createrepo.log"
+    local lf = io.open(log, "w")
+    if not lf then return nil, "cannot write " .. log end
+    local how, code = ctx:exec({ "/bin/mkdir", "-p", "/out" }, { stdout = lf, stderr = lf, timeout = 60 })
+    if how == "exit" and code == 0 then
+      how, code = ctx:exec(argv, { cwd = "/", stdout = lf, stderr = lf, timeout = 3600 })
+    end
+    lf:close()
+    if how ~= "exit" or code ~= 0 then
+      local f = io.open(log, "r")
+      local text = f and f:read(4096) or ""
+      if f then f:close() end
+      return nil, string.format("createrepo_c failed (%s %s): %s", tostring(how), tostring(code),
+        (text:gsub("%s+$", ""):gsub("\n", " | ")))
+    end
+    ctx:kill()
+    local new = dir .. "/.repodata.new"
+    bs.fs.remove_tree(new)
+    local out, omsg = bs.fs.copy_out(root, "/out/repodata", new,
+                                     { max_file = 1 << 30, max_total = 4 << 30, max_files = 64, max_depth = 1 })
+    if not out then return nil, "copying the metadata out: " .. tostring(omsg) end
+    return install_metadata(dir, new)
+  end)
+  if ctx then ctx:kill() end
+  bs.fs.remove_tree(root)
+  if not ok then return nil, tostring(res) end
+  return res, rmsg
 end
 
 --- Makes the chain repository dir (absolute path returned) with empty
 --- metadata when it has none; raises exit 4 when it cannot.
-function M.ensure_repo(dir)
+function M.ensure_repo(dir, isolation)
   dir = abspath(dir)
   local ok, msg = bsrun_host.mkdirs(dir)
   if not ok then errors.raise(errors.INFRA, "chain repository: %s", msg) end
@@ -64,7 +130,7 @@ function M.ensure_repo(dir)
   end
   local lock, lmsg = bsrun_host.lock(dir .. "/.lock")
   if not lock then errors.raise(errors.INFRA, "chain repository: %s", lmsg) end
-  ok, msg = createrepo(dir)
+  ok, msg = createrepo(dir, isolation)
   lock:unlock()
   if not ok then errors.raise(errors.INFRA, "chain repository %s: %s", dir, msg) end
   return dir
@@ -92,7 +158,7 @@ end
 --- followed) into the repository at dir and updates its metadata, all under
 --- an exclusive lock on dir/.lock (only_missing: only RPMs dir lacks, and
 --- no metadata update when there are none). Returns true, or nil and a message.
-function M.publish_dirs(dir, resultdirs, only_missing)
+function M.publish_dirs(dir, resultdirs, only_missing, isolation)
   local lock, msg = bsrun_host.lock(dir .. "/.lock")
   if not lock then return nil, msg end
   local copied = 0
@@ -115,7 +181,7 @@ function M.publish_dirs(dir, resultdirs, only_missing)
     lock:unlock()
     return true
   end
-  local ok, cmsg = createrepo(dir)
+  local ok, cmsg = createrepo(dir, isolation)
   lock:unlock()
   return ok, cmsg
 end
@@ -127,7 +193,7 @@ function M.publish(job)
   local dir = job.chain_repo.url:gsub("^file://", "")
   local dirs = {}
   for _, pkg in ipairs(job.packages) do dirs[#dirs + 1] = pkg.resultdir end
-  local ok, msg = M.publish_dirs(dir, dirs)
+  local ok, msg = M.publish_dirs(dir, dirs, false, job.policy.isolation)
   if not ok then
     bs.log.error("publishing into the chain repository %s failed: %s", dir, msg)
     return errors.INFRA
@@ -284,7 +350,7 @@ function M.run(job)
   local chaindir = abspath(o.resultdir or require("bsrun.main").DEFAULT_RESULTS)
   local ok, msg = bsrun_host.mkdirs(chaindir .. "/logs")
   if not ok then errors.raise(errors.INFRA, "chain directory: %s", msg) end
-  local repo = M.ensure_repo(o.chain_repo or (chaindir .. "/repo"))
+  local repo = M.ensure_repo(o.chain_repo or (chaindir .. "/repo"), job.policy.isolation)
   job.chaindir = chaindir
 
   -- 1. what each package produces and needs
@@ -314,7 +380,7 @@ function M.run(job)
   end
   if #cached_dirs > 0 then
     bs.log.info("%d packages already built from the same inputs: not built again", #cached_dirs)
-    local pok, pmsg = M.publish_dirs(repo, cached_dirs, true)
+    local pok, pmsg = M.publish_dirs(repo, cached_dirs, true, job.policy.isolation)
     if not pok then errors.raise(errors.INFRA, "chain repository %s: %s", repo, pmsg) end
   end
 

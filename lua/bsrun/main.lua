@@ -180,7 +180,7 @@ function M.prepare(options, datadir)
   if options.chain_repo and not chain then
     local chainmod = require "bsrun.chain"
     chain_repo = chainmod.repo_spec(options.dry_run and chainmod.abspath(options.chain_repo)
-                                    or chainmod.ensure_repo(options.chain_repo))
+                                    or chainmod.ensure_repo(options.chain_repo, pol.isolation))
   end
   return {
     chain = chain or nil,
