@@ -2,6 +2,7 @@
  * .solv cache per repository. libsolv parses, libcurl fetches (fetch.c). */
 #include "repo.h"
 #include "fetch.h"
+#include "heap.h"
 #include "log.h"
 
 #include <dirent.h>
@@ -87,6 +88,7 @@ void bs_pool_free(Pool *pool)
 		repo->appdata = NULL;
 	}
 	pool_free(pool);
+	bs_heap_release();
 }
 
 const struct bs_repo_info *bs_repo_info(const Repo *repo)
@@ -236,6 +238,12 @@ static int cache_read(struct load *ld, enum bs_repo_kind kind, const char *cooki
 	cache_userdata(want, sizeof want, kind, cookie);
 	if (solv_read_userdata(fp, &ud, &udlen) == 0 && ud &&
 	    (cookie ? strcmp((char *)ud, want) == 0 : strncmp((char *)ud, want, strlen(want)) == 0)) {
+		struct stat st;
+
+		/* a large repository's pool and the solve after it take about
+		 * three times its .solv file: populated in one go, not page by page */
+		if (fstat(fileno(fp), &st) == 0 && st.st_size >= (1 << 20))
+			bs_heap_prefault((size_t)st.st_size * 4);
 		rewind(fp);
 		if (repo_add_solv(ld->repo, fp, 0) == 0) {
 			hit = 1;

@@ -1,6 +1,7 @@
 /* Repositories and solving against real RPMs: rpm-md over HTTP and file://,
  * plain directories, the .solv cache, checksums, and libsolv's answers. */
 #include "fetch.h"
+#include "heap.h"
 #include "repo.h"
 #include "repofix.h"
 #include "solve.h"
@@ -13,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <valgrind/valgrind.h>
 
 #define BIG (PATH_MAX * 4)
 
@@ -617,6 +620,45 @@ START_TEST(test_dep_parse)
 }
 END_TEST
 
+/* bs_heap_prefault: what is allocated after it comes without a page fault
+ * per page: 4096 blocks of 4000 bytes, as a solver pool grows, would take
+ * about 4000 faults on a heap that grows by brk. */
+START_TEST(test_heap_prefault)
+{
+	static char *blocks[4096];
+	struct rusage a, b;
+	int rc;
+
+#if defined(__SANITIZE_ADDRESS__)
+	printf("\n*** SKIP test_heap_prefault: the sanitizer's allocator is not glibc's heap ***\n\n");
+	return;
+#endif
+	if (RUNNING_ON_VALGRIND) {
+		printf("\n*** SKIP test_heap_prefault: valgrind's allocator is not glibc's heap ***\n\n");
+		return;
+	}
+	rc = bs_heap_prefault(32 << 20);
+	if (rc == -EINVAL) {
+		printf("\n*** SKIP test_heap_prefault: the kernel has no MADV_POPULATE_WRITE (Linux < 5.14) ***\n\n");
+		bs_heap_release();
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &a), 0);
+	for (size_t i = 0; i < sizeof blocks / sizeof *blocks; i++) {
+		blocks[i] = malloc(4000);
+		ck_assert_ptr_nonnull(blocks[i]);
+		memset(blocks[i], 1, 4000);
+	}
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &b), 0);
+	ck_assert_msg(b.ru_minflt - a.ru_minflt < 256, "%ld page faults for 16 MB after the prefault",
+		      b.ru_minflt - a.ru_minflt);
+	for (size_t i = 0; i < sizeof blocks / sizeof *blocks; i++)
+		free(blocks[i]);
+	bs_heap_release();
+}
+END_TEST
+
 Suite *repo_suite(void)
 {
 	Suite *s = suite_create("repo");
@@ -640,6 +682,7 @@ Suite *repo_suite(void)
 	tcase_add_test(tc, test_fetch);
 	tcase_add_test(tc, test_file_url_path);
 	tcase_add_test(tc, test_dep_parse);
+	tcase_add_test(tc, test_heap_prefault);
 	repo_lua_tests(tc);
 	pkgcache_tests(tc);
 	suite_add_tcase(s, tc);
