@@ -107,7 +107,8 @@ int main(int argc, char **argv)
 	b = calloc((size_t)n, sizeof *b);
 	if (!a || !b)
 		return 1;
-	have_bwrap = bwrap_once() >= 0;
+	/* CTX_BENCH_NO_PEER=1: bsrun alone (for profiling it) */
+	have_bwrap = !getenv("CTX_BENCH_NO_PEER") && bwrap_once() >= 0;
 	if (bsrun_once(tmp) < 0) /* warm-up, and the seccomp filter gets compiled */
 		return 1;
 	for (int i = 0; i < n; i++) {
