@@ -1,9 +1,12 @@
 /* Verified, atomic downloads with libcurl; checksums with libsolv's Chksum. */
 #include "fetch.h"
+#include "stale.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <solv/chksum.h>
 #include <solv/util.h>
 #include <stdio.h>
@@ -221,6 +224,46 @@ static int sync_dir(const char *dir)
 	return rc;
 }
 
+/* The pid in a partial download's name ".NAME.part-PID-XXXXXX", or 0. */
+static pid_t part_owner(const char *name)
+{
+	const char *p = NULL, *q;
+	unsigned long v;
+	char *end;
+
+	if (name[0] != '.')
+		return 0;
+	for (q = strstr(name, ".part-"); q; q = strstr(q + 1, ".part-"))
+		p = q;
+	if (!p || p == name || p[6] < '1' || p[6] > '9')
+		return 0;
+	errno = 0;
+	v = strtoul(p + 6, &end, 10);
+	if (errno || v > INT_MAX || *end != '-' || strlen(end + 1) != 6)
+		return 0;
+	return (pid_t)v;
+}
+
+/* Removes dir's partial downloads whose bsrun is gone (killed while it
+ * downloaded: nothing else removes them); a live bsrun's are kept. */
+static void clean_parts(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		pid_t pid = part_owner(e->d_name);
+		struct stat st;
+
+		if (pid > 0 && pid != getpid() && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && !bs_stale_owner_alive(pid, st.st_mtime))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 int bs_fetch(const char *url, const char *dir, const char *name,
 	     const struct bs_fetch_want *want, char *err, size_t errlen)
 {
@@ -253,7 +296,8 @@ int bs_fetch(const char *url, const char *dir, const char *name,
 		snprintf(why, sizeof why, "out of memory");
 		goto out;
 	}
-	if (asprintf(&tmp, "%s/.%s.part-XXXXXX", dir, name) < 0) {
+	clean_parts(dir);
+	if (asprintf(&tmp, "%s/.%s.part-%d-XXXXXX", dir, name, (int)getpid()) < 0) {
 		tmp = NULL;
 		rc = -ENOMEM;
 		snprintf(why, sizeof why, "out of memory");

@@ -35,7 +35,9 @@ struct bs_fetch_want {
  *   -EBADMSG          the bytes are not what *want says: truncated, wrong size,
  *                     checksum mismatch;
  *   -EFBIG            more than max_size bytes;
- *   other -errno      a local failure (creating, writing or renaming in dir). */
+ *   other -errno      a local failure (creating, writing or renaming in dir).
+ * The partial download is dir/.NAME.part-PID-XXXXXX; those of bsruns that
+ * are gone (killed while downloading) are removed from dir first. */
 int bs_fetch(const char *url, const char *dir, const char *name,
 	     const struct bs_fetch_want *want, char *err, size_t errlen);
 

@@ -272,7 +272,7 @@ static void cache_write(Repo *repo, const char *dir, enum bs_repo_kind kind, con
 	int fd = -1, ok = 0;
 
 	cache_userdata(ud, sizeof ud, kind, cookie);
-	if (asprintf(&tmp, "%s/." CACHE_FILE ".part-XXXXXX", dir) < 0) {
+	if (asprintf(&tmp, "%s/." CACHE_FILE ".part-%d-XXXXXX", dir, (int)getpid()) < 0) {
 		tmp = NULL;
 		goto out;
 	}

@@ -11,11 +11,13 @@
 #include <solv/queue.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
@@ -530,7 +532,27 @@ START_TEST(test_fetch)
 	want.size = (long long)file_size(path);
 
 	snprintf(url, sizeof url, "file://%s", path);
-	ck_assert_msg(bs_fetch(url, dir, "ok.rpm", &want, err, sizeof err) == 0, "%s", err);
+	/* a killed bsrun's partial download goes, a live one's stays */
+	{
+		pid_t dead = fork();
+		char part[PATH_MAX + 64];
+		int fd;
+
+		if (dead == 0)
+			_exit(0);
+		ck_assert_int_gt(dead, 0);
+		ck_assert_int_eq(waitpid(dead, NULL, 0), dead);
+		snprintf(part, sizeof part, "%s/.gone.rpm.part-%d-abcdef", dir, (int)dead);
+		ck_assert_int_ge(fd = open(part, O_WRONLY | O_CREAT | O_CLOEXEC, 0600), 0);
+		close(fd);
+		snprintf(part, sizeof part, "%s/.live.rpm.part-1-abcdef", dir);
+		ck_assert_int_ge(fd = open(part, O_WRONLY | O_CREAT | O_CLOEXEC, 0600), 0);
+		close(fd);
+		ck_assert_msg(bs_fetch(url, dir, "ok.rpm", &want, err, sizeof err) == 0, "%s", err);
+		ck_assert_uint_eq(repofix_count_files(dir, ".gone.rpm.part-"), 0);
+		ck_assert_uint_eq(repofix_count_files(dir, ".live.rpm.part-1-"), 1);
+		ck_assert_int_eq(unlink(part), 0);
+	}
 	ck_assert_uint_eq(repofix_count_files(dir, ""), 1);
 
 	/* wrong checksum, wrong size, too big: nothing is left behind */
