@@ -3,23 +3,14 @@
 -- a chain (names, Provides, paths, globs, directories, rich dependencies),
 -- the dependency order and a cycle's message.
 -- Run from the project root:  lua5.4 tests/lua/chainplan.lua
-package.path = "lua/?.lua"
+package.path = "lua/?.lua;tests/lua/?.lua"
 -- the planning context (bs) is not used by these functions
 package.preload.bs = function() return {} end
 
 local plan = require "bsrun.chainplan"
 local errors = require "bsrun.errors"
 
-local passed, failed = 0, 0
-local function check(ok, name, detail)
-  if ok then
-    passed = passed + 1
-    print("ok   " .. name)
-  else
-    failed = failed + 1
-    print("FAIL " .. name .. (detail and ("\n     " .. detail) or ""))
-  end
-end
+local check = require("tap").check
 local function join(t) return table.concat(t, " ") end
 
 local spec = [[
@@ -85,5 +76,4 @@ check(not ok and errors.is(err, errors.USAGE) and err.message ==
   "dependency cycle: app (BuildRequires libb-headers) -> libb (BuildRequires liba-devel >= 1.0) -> " ..
   "liba (BuildRequires app) -> app", "toposort: a cycle is exit 2, named", tostring(err and err.message or err))
 
-print(string.format("%d passed, %d failed", passed, failed))
-os.exit(failed == 0 and 0 or 1)
+require("tap").done()

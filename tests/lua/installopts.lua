@@ -2,16 +2,13 @@
 -- recipes/rpmbuild.lua passes): defaults, the shipped hostdist policy, and a
 -- policy with every setting changed. Run from the project root:
 --   lua5.4 tests/lua/installopts.lua
-package.path = "lua/?.lua"
+package.path = "lua/?.lua;tests/lua/?.lua"
 
 local policy = require "bsrun.policy"
 local installopts = require "bsrun.installopts"
 
-local passed, failed = 0, 0
-local function check(name, ok, detail)
-  if ok then passed = passed + 1; print("ok   " .. name)
-  else failed = failed + 1; print("FAIL " .. name .. ": " .. tostring(detail)) end
-end
+local tap = require "tap"
+local function check(name, ok, detail) return tap.check(ok, name, detail) end
 
 -- defaults: no fsync, docs, every language, rpm's own digest checks
 local p = policy.load("tests/data/policies/good/minimal.lua", "policies")
@@ -34,5 +31,4 @@ p = policy.load("hostdist", "policies")
 o = installopts.options(p)
 check("hostdist", o.nofsync == true and o.nodocs == (p.install.docs == false), o)
 
-print(string.format("%d passed, %d failed", passed, failed))
-os.exit(failed == 0 and 0 or 1)
+tap.done()

@@ -7,7 +7,7 @@
 -- "-- expect: MESSAGE" where FILE stands for the fixture's own path and DIR
 -- for tests/data/policies/bad.  Prints ok/FAIL per fixture and a final
 -- "N passed, N failed" line; exits non-zero on any failure.
-package.path = "lua/?.lua"
+package.path = "lua/?.lua;tests/lua/?.lua"
 
 local policy = require "bsrun.policy"
 local errors = require "bsrun.errors"
@@ -15,18 +15,8 @@ local errors = require "bsrun.errors"
 local POLICYDIR = "policies"
 local GOOD, BAD = "tests/data/policies/good", "tests/data/policies/bad"
 
-local passed, failed = 0, 0
-
-local function result(ok, name, detail)
-  if ok then
-    passed = passed + 1
-    print("ok   " .. name)
-  else
-    failed = failed + 1
-    print("FAIL " .. name)
-    for line in (detail or ""):gmatch("[^\n]+") do print("     " .. line) end
-  end
-end
+local tap = require "tap"
+local result = tap.check
 
 local function list(dir)
   local p = assert(io.popen("ls -1 '" .. dir .. "'"))
@@ -99,5 +89,4 @@ for _, path in ipairs(list(BAD)) do
   end
 end
 
-print(string.format("%d passed, %d failed", passed, failed))
-os.exit(failed == 0 and 0 or 1)
+tap.done()

@@ -3,21 +3,12 @@
 -- sbatch command line, the batch script, the options from the environment.
 -- The backend against a real cluster: tests/slurm/run (make check-slurm).
 -- Run from the project root:  lua5.4 tests/lua/sched_slurm.lua
-package.path = "lua/?.lua"
+package.path = "lua/?.lua;tests/lua/?.lua"
 package.loaded.bs = { time = os.time, interrupted = function() return nil end }
 local S = require "bsrun.sched_slurm"
 local errors = require "bsrun.errors"
 
-local passed, failed = 0, 0
-local function check(ok, name, detail)
-  if ok then
-    passed = passed + 1
-    print("ok   " .. name)
-  else
-    failed = failed + 1
-    print("FAIL " .. name .. (detail and (": " .. detail) or ""))
-  end
-end
+local check = require("tap").check
 
 -- quoting: each word comes back unchanged through /bin/sh
 local words = { "plain", "with space", "it's", "$(touch /tmp/x)", "`id`", "a\"b", "\\", "", "*", "--define=x y",
@@ -78,5 +69,4 @@ check(lines == 3, "script: a newline in the id does not reach the script", scrip
 check(S.options({ slurm = { poll = 0.5 } }).poll == 0.5 and S.options({}).poll == S.POLL,
   "options: poll interval from opts.slurm, else the default")
 
-print(string.format("%d passed, %d failed", passed, failed))
-os.exit(failed == 0 and 0 or 1)
+require("tap").done()
