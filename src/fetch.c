@@ -349,23 +349,17 @@ out:
 	return rc;
 }
 
-int bs_fetch_file_chksum(const char *path, const char *type, char *hex, size_t hexlen)
+int bs_fetch_fd_chksum(int fd, const char *type, char *hex, size_t hexlen)
 {
 	Id t = type ? solv_chksum_str2type(type) : 0;
 	unsigned char buf[65536];
 	const unsigned char *bin;
 	Chksum *ck;
 	ssize_t n;
-	int fd, binlen = 0, rc = 0;
+	int binlen = 0, rc = 0;
 
-	if (!t || hexlen < (size_t)solv_chksum_len(t) * 2 + 1)
+	if (!t || hexlen < (size_t)solv_chksum_len(t) * 2 + 1 || !(ck = solv_chksum_create(t)))
 		return -EINVAL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	if (!(ck = solv_chksum_create(t))) {
-		close(fd);
-		return -EINVAL;
-	}
 	while ((n = read(fd, buf, sizeof buf)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
@@ -375,12 +369,22 @@ int bs_fetch_file_chksum(const char *path, const char *type, char *hex, size_t h
 		}
 		solv_chksum_add(ck, buf, (int)n);
 	}
-	close(fd);
 	if (rc == 0) {
 		bin = solv_chksum_get(ck, &binlen);
 		solv_bin2hex(bin, binlen, hex);
 	}
 	solv_chksum_free(ck, NULL);
+	return rc;
+}
+
+int bs_fetch_file_chksum(const char *path, const char *type, char *hex, size_t hexlen)
+{
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	rc = bs_fetch_fd_chksum(fd, type, hex, hexlen);
+	close(fd);
 	return rc;
 }
 

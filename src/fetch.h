@@ -46,6 +46,9 @@ int bs_fetch(const char *url, const char *dir, const char *name,
  * unknown type or a too small buffer, or -errno from reading. */
 int bs_fetch_file_chksum(const char *path, const char *type, char *hex, size_t hexlen);
 
+/* The same for what is left to read of the open file fd (read to its end). */
+int bs_fetch_fd_chksum(int fd, const char *type, char *hex, size_t hexlen);
+
 /* Sets *path to the local path (percent-decoded, malloc'd) of a file:// URL
  * with an empty or "localhost" host. Returns 0, -EINVAL when url is not such
  * a URL, or -ENOMEM. */

@@ -36,35 +36,9 @@ static int check_chksum(const struct bs_pkgcache_req *req, char *err, size_t err
 /* Hashes the open file fd with type; compares to hex. */
 static int fd_matches(int fd, const char *type, const char *hex, char *got, size_t gotlen)
 {
-	Id t = solv_chksum_str2type(type);
-	Chksum *ck = solv_chksum_create(t);
-	unsigned char buf[65536];
-	const unsigned char *bin;
-	int binlen = 0, rc = 0;
-	ssize_t n;
+	int rc = bs_fetch_fd_chksum(fd, type, got, gotlen);
 
-	if (!ck)
-		return -EINVAL;
-	while ((n = read(fd, buf, sizeof buf)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		solv_chksum_add(ck, buf, (int)n);
-	}
-	if (rc == 0) {
-		bin = solv_chksum_get(ck, &binlen);
-		if (!bin || (size_t)binlen * 2 + 1 > gotlen)
-			rc = -EINVAL;
-		else {
-			solv_bin2hex(bin, binlen, got);
-			rc = strcasecmp(got, hex) == 0 ? 0 : -EBADMSG;
-		}
-	}
-	solv_chksum_free(ck, NULL);
-	return rc;
+	return rc < 0 ? rc : strcasecmp(got, hex) == 0 ? 0 : -EBADMSG;
 }
 
 /* Opens path (no symlink, a regular file) and sets *size. */
