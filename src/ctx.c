@@ -907,6 +907,21 @@ struct exec_msg {
 	char text[240];
 };
 
+/* A command's last steps before its exec: a new session (no controlling
+ * terminal, so TIOCSTI cannot reach the host's), fds[0..2] as its stdio, and
+ * every other inherited fd closed at exec (an error fd must live until then). */
+static int own_session(const int fds[3], char *err, size_t errlen)
+{
+	if (setsid() < 0)
+		return bs_fail(ERR, errno, "setsid");
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			return bs_fail(ERR, errno, "dup2 stdio");
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return bs_fail(ERR, errno, "close_range");
+	return 0;
+}
+
 static void exec_report(int fd, char op, int e, pid_t pid, const char *text)
 {
 	struct exec_msg m;
@@ -974,21 +989,8 @@ static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const s
 	}
 	if ((ret = not_dumpable(err, sizeof err)) < 0 || (ret = die_with_parent(parentfd, err, sizeof err)) < 0)
 		goto fail;
-	/* a new session: no controlling terminal, TIOCSTI cannot reach the host's */
-	if (setsid() < 0) {
-		ret = bs_fail(err, sizeof err, errno, "setsid");
+	if ((ret = own_session(fds, err, sizeof err)) < 0)
 		goto fail;
-	}
-	for (int i = 0; i < 3; i++)
-		if (dup2(fds[i], i) < 0) {
-			ret = bs_fail(err, sizeof err, errno, "dup2 stdio");
-			goto fail;
-		}
-	/* every other inherited fd: closed at exec (errfd must live until then) */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-		ret = bs_fail(err, sizeof err, errno, "close_range");
-		goto fail;
-	}
 	if ((ret = bs_seccomp_apply(c->filter)) < 0) {
 		bs_fail(err, sizeof err, -ret, "loading the seccomp filter");
 		goto fail;
@@ -1153,19 +1155,8 @@ static int first_main(void *p)
 	}
 	if ((ret = not_dumpable(err, sizeof err)) < 0)
 		goto fail;
-	if (setsid() < 0) {
-		ret = bs_fail(err, sizeof err, errno, "setsid");
+	if ((ret = own_session(fds, err, sizeof err)) < 0)
 		goto fail;
-	}
-	for (int i = 0; i < 3; i++)
-		if (dup2(fds[i], i) < 0) {
-			ret = bs_fail(err, sizeof err, errno, "dup2 stdio");
-			goto fail;
-		}
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-		ret = bs_fail(err, sizeof err, errno, "close_range");
-		goto fail;
-	}
 	execvpe(a->argv[0], a->argv, a->env);
 	ret = bs_fail(err, sizeof err, errno, "exec %s", a->argv[0]);
 fail:
