@@ -673,7 +673,9 @@ START_TEST(test_heap_prefault)
 		memset(blocks[i], 1, 4000);
 	}
 	ck_assert_int_eq(getrusage(RUSAGE_SELF, &b), 0);
-	ck_assert_msg(b.ru_minflt - a.ru_minflt < 256, "%ld page faults for 16 MB after the prefault",
+	/* ~4000 without the prefault; a few hundred may come from free chunks the
+	 * heap had already (a test process inherits its runner's heap) */
+	ck_assert_msg(b.ru_minflt - a.ru_minflt < 1024, "%ld page faults for 16 MB after the prefault",
 		      b.ru_minflt - a.ru_minflt);
 	for (size_t i = 0; i < sizeof blocks / sizeof *blocks; i++)
 		free(blocks[i]);
