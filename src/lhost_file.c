@@ -1,6 +1,7 @@
 /* bsrun_host file helpers for the chain (trusted Lua only): an exclusive
  * lock, a no-symlink copy of a regular file, sha256, mkdir -p, isatty, the
  * path of bsrun itself. */
+#include "fetch.h"
 #include "lhost.h"
 #include "mkdirs.h"
 
@@ -155,11 +156,9 @@ static int h_sha256(lua_State *L)
 static int h_sha256file(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
-	char hex[65], buf[65536];
+	char hex[65];
 	struct stat sb;
-	Chksum *c;
-	ssize_t r;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), r;
 
 	if (fd < 0)
 		return fail_errno(L, errno, "cannot open", path);
@@ -167,22 +166,10 @@ static int h_sha256file(lua_State *L)
 		close(fd);
 		return fail_errno(L, EINVAL, "not a regular file:", path);
 	}
-	c = solv_chksum_create(REPOKEY_TYPE_SHA256);
-	while ((r = read(fd, buf, sizeof buf)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-
-			close(fd);
-			solv_chksum_free(c, NULL);
-			return fail_errno(L, e, "cannot read", path);
-		}
-		solv_chksum_add(c, buf, (int)r);
-	}
+	r = bs_fetch_fd_chksum(fd, "sha256", hex, sizeof hex);
 	close(fd);
-	sha256_hex(c, hex);
-	solv_chksum_free(c, NULL);
+	if (r < 0)
+		return fail_errno(L, -r, "cannot read", path);
 	lua_pushstring(L, hex);
 	return 1;
 }
