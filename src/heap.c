@@ -17,6 +17,8 @@
 #define HEAP_KEEP (1 << 30)
 #define TRIM_DEFAULT (128 * 1024)
 
+static int warmed; /* a prefault changed the thresholds, release resets them */
+
 int bs_heap_prefault(size_t bytes)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -28,8 +30,9 @@ int bs_heap_prefault(size_t bytes)
 	 * kept: the populated pages stay for the allocations that follow */
 	mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD);
 	mallopt(M_TRIM_THRESHOLD, HEAP_KEEP);
-	if (bytes == 0 || bytes > HEAP_MMAP_THRESHOLD)
-		bytes = bytes ? HEAP_MMAP_THRESHOLD : 0;
+	warmed = 1;
+	if (bytes > HEAP_MMAP_THRESHOLD)
+		bytes = HEAP_MMAP_THRESHOLD;
 	if (bytes == 0 || page <= 0)
 		return 0;
 	if (!(p = malloc(bytes)))
@@ -44,6 +47,11 @@ int bs_heap_prefault(size_t bytes)
 
 void bs_heap_release(void)
 {
+	/* a process that never warmed its heap keeps glibc's own thresholds
+	 * (setting one turns glibc's dynamic adjustment off) */
+	if (!warmed)
+		return;
+	warmed = 0;
 	mallopt(M_TRIM_THRESHOLD, TRIM_DEFAULT);
 	malloc_trim(0);
 }

@@ -12,8 +12,8 @@
  * allocator, it only sets the thresholds. Returns 0 or -errno. */
 int bs_heap_prefault(size_t bytes);
 
-/* Gives free heap memory back to the kernel (after a pool is freed) and
- * lets the heap shrink by itself again. */
+/* After a bs_heap_prefault: gives free heap memory back to the kernel (a
+ * pool was freed) and lets the heap shrink by itself again; else nothing. */
 void bs_heap_release(void);
 
 #endif
