@@ -245,13 +245,19 @@ static pid_t part_owner(const char *name)
 }
 
 /* Removes dir's partial downloads whose bsrun is gone (killed while it
- * downloaded: nothing else removes them); a live bsrun's are kept. */
+ * downloaded: nothing else removes them); a live bsrun's are kept. A
+ * directory is looked through once for a run of downloads into it (a
+ * package cache can hold thousands of entries), not once per download. */
 static void clean_parts(const char *dir)
 {
-	DIR *d = opendir(dir);
+	static char last[PATH_MAX];
 	struct dirent *e;
+	DIR *d;
 
-	if (!d)
+	if (strcmp(dir, last) == 0)
+		return;
+	snprintf(last, sizeof last, "%s", dir);
+	if (!(d = opendir(dir)))
 		return;
 	while ((e = readdir(d))) {
 		pid_t pid = part_owner(e->d_name);

@@ -37,7 +37,8 @@ struct bs_fetch_want {
  *   -EFBIG            more than max_size bytes;
  *   other -errno      a local failure (creating, writing or renaming in dir).
  * The partial download is dir/.NAME.part-PID-XXXXXX; those of bsruns that
- * are gone (killed while downloading) are removed from dir first. */
+ * are gone (killed while downloading) are removed from dir first (once per
+ * run of downloads into dir). */
 int bs_fetch(const char *url, const char *dir, const char *name,
 	     const struct bs_fetch_want *want, char *err, size_t errlen);
 
