@@ -240,16 +240,11 @@ static int lock_key(int storefd, const char *key, int op)
 static void remove_staging(int storefd, const char *key)
 {
 	char prefix[80];
-	int fd = openat(storefd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
-	DIR *d;
+	DIR *d = bs_opendir_fd(storefd);
 
-	if (fd < 0)
+	if (!d)
 		return;
-	if (!(d = fdopendir(fd))) {
-		close(fd);
-		return;
-	}
 	snprintf(prefix, sizeof prefix, ".%s.tmp-", key);
 	while ((de = readdir(d)))
 		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)

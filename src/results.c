@@ -47,15 +47,10 @@ static void remove_stale_stages(int parentfd, const char *base)
 	char prefix[256];
 	struct dirent *de;
 	size_t n;
-	int fd = openat(parentfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d;
+	DIR *d = bs_opendir_fd(parentfd);
 
-	if (fd < 0)
+	if (!d)
 		return;
-	if (!(d = fdopendir(fd))) {
-		close(fd);
-		return;
-	}
 	n = (size_t)snprintf(prefix, sizeof prefix, ".%.200s.partial-", base);
 	while ((de = readdir(d))) {
 		int sfd;

@@ -225,3 +225,19 @@ out:
 	free(rm.stuck);
 	return r ? r : rm.err;
 }
+
+DIR *bs_opendir_fd(int dfd)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	if (!(d = fdopendir(fd))) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return d;
+}

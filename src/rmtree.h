@@ -2,6 +2,8 @@
 #ifndef BSRUN_RMTREE_H
 #define BSRUN_RMTREE_H
 
+#include <dirent.h>
+
 /* Removes the entry `name` of the directory parentfd and, for a directory,
  * everything below it. Works only through directory fds: never follows a
  * symlink (a symlink is removed, not its target), never descends into another
@@ -13,5 +15,10 @@
  * moved while being removed; -EAGAIN: it kept changing), having removed what
  * it safely could. */
 int bs_remove_tree(int parentfd, const char *name);
+
+/* A directory stream over the directory dfd from its first entry, on an
+ * open file of its own (dfd stays open and its offset untouched); NULL with
+ * errno set on failure. closedir() closes only the stream's own fd. */
+DIR *bs_opendir_fd(int dfd);
 
 #endif

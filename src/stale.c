@@ -145,7 +145,7 @@ int bs_stale_clean_roots(const char *rootsdir, int dry, bs_stale_cb cb, void *ud
 {
 	struct dirent *de;
 	struct stat st;
-	int dfd, lfd, found = 0;
+	int dfd, found = 0;
 	DIR *d;
 
 	dfd = open(rootsdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -156,11 +156,9 @@ int bs_stale_clean_roots(const char *rootsdir, int dry, bs_stale_cb cb, void *ud
 		close(dfd);
 		return bs_failx(ERR, EPERM, "roots directory %s: not private to this user", rootsdir);
 	}
-	if ((lfd = dup(dfd)) < 0 || !(d = fdopendir(lfd))) {
+	if (!(d = bs_opendir_fd(dfd))) {
 		int e = errno;
 
-		if (lfd >= 0)
-			close(lfd);
 		close(dfd);
 		return bs_fail(ERR, e, "roots directory %s", rootsdir);
 	}
