@@ -339,6 +339,16 @@ static void drop_in_background(int mntfd)
 			;
 }
 
+/* Closes a root's fds and frees it (its tree is left as it is). */
+static void root_free(struct bs_root *r)
+{
+	if (r->parentfd >= 0)
+		close(r->parentfd);
+	if (r->pinfd >= 0)
+		close(r->pinfd);
+	free(r);
+}
+
 int bs_root_release(struct bs_root *r)
 {
 	int ret = 0;
@@ -360,11 +370,7 @@ int bs_root_release(struct bs_root *r)
 	}
 	if (r->name[0] && ret == 0 && unlinkat(r->parentfd, r->name, AT_REMOVEDIR) < 0)
 		ret = -errno;
-	if (r->parentfd >= 0)
-		close(r->parentfd);
-	if (r->pinfd >= 0)
-		close(r->pinfd);
-	free(r);
+	root_free(r);
 	return ret;
 }
 
@@ -376,10 +382,6 @@ int bs_root_keep(struct bs_root *r)
 	if (!r)
 		return 0;
 	ret = bs_stale_keep(r->path, err, sizeof err);
-	if (r->parentfd >= 0)
-		close(r->parentfd);
-	if (r->pinfd >= 0)
-		close(r->pinfd);
-	free(r);
+	root_free(r);
 	return ret;
 }
