@@ -81,7 +81,9 @@ local function createrepo(dir, isolation)
     local mok, mmsg = bsrun_host.mkdirs(root.path .. "/repo")
     if mok then mok, mmsg = ctx:mount(dir, "/repo", { ro = true, noexec = true }) end
     if not mok then return nil, "the repository in createrepo_c's context: " .. tostring(mmsg) end
-    local argv = { "createrepo_c", "-q", "--no-database", "-o", "/out" }
+    -- /out in the context's own root (writable only from inside), then createrepo_c
+    local argv = { "/bin/sh", "-c", 'mkdir /out && exec "$@"', "sh", "createrepo_c", "-q", "--no-database",
+                   "-o", "/out" }
     local old = io.open(dir .. "/repodata/repomd.xml", "r")
     if old then
       old:close()
@@ -91,10 +93,7 @@ local function createrepo(dir, isolation)
     local log = dir .. "/.createrepo.log"
     local lf = io.open(log, "w")
     if not lf then return nil, "cannot write " .. log end
-    local how, code = ctx:exec({ "/bin/mkdir", "-p", "/out" }, { stdout = lf, stderr = lf, timeout = 60 })
-    if how == "exit" and code == 0 then
-      how, code = ctx:exec(argv, { cwd = "/", stdout = lf, stderr = lf, timeout = 3600 })
-    end
+    local how, code = ctx:exec(argv, { cwd = "/", stdout = lf, stderr = lf, timeout = 3600 })
     lf:close()
     if how ~= "exit" or code ~= 0 then
       local f = io.open(log, "r")
