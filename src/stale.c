@@ -141,27 +141,45 @@ static int has_marker(int dfd, const char *name)
 	return fstatat(dfd, m, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/* Opens the directory path for a scan, only when it is ours alone (so its
+ * names are trusted; what names it in messages): the stream, or NULL with
+ * *ret 0 (there is no such directory) or a -errno (err set). */
+static DIR *open_private(const char *path, const char *what, int *ret, char *err, size_t errlen)
+{
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	DIR *d;
+
+	*ret = 0;
+	if (dfd < 0) {
+		if (errno != ENOENT)
+			*ret = bs_fail(ERR, errno, "%s %s", what, path);
+		return NULL;
+	}
+	if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		close(dfd);
+		*ret = bs_failx(ERR, EPERM, "%s %s: not private to this user", what, path);
+		return NULL;
+	}
+	if (!(d = fdopendir(dfd))) {
+		int e = errno;
+
+		close(dfd);
+		*ret = bs_fail(ERR, e, "%s %s", what, path);
+	}
+	return d;
+}
+
 int bs_stale_clean_roots(const char *rootsdir, int dry, bs_stale_cb cb, void *ud, char *err, size_t errlen)
 {
 	struct dirent *de;
 	struct stat st;
 	int dfd, found = 0;
-	DIR *d;
+	DIR *d = open_private(rootsdir, "roots directory", &found, ERR);
 
-	dfd = open(rootsdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : bs_fail(ERR, errno, "roots directory %s", rootsdir);
-	/* only a directory that is ours alone: its names are trusted */
-	if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
-		close(dfd);
-		return bs_failx(ERR, EPERM, "roots directory %s: not private to this user", rootsdir);
-	}
-	if (!(d = bs_opendir_fd(dfd))) {
-		int e = errno;
-
-		close(dfd);
-		return bs_fail(ERR, e, "roots directory %s", rootsdir);
-	}
+	if (!d)
+		return found;
+	dfd = dirfd(d);
 	while ((de = readdir(d))) {
 		pid_t pid = bs_stale_root_owner(de->d_name);
 		int removed = 0;
@@ -188,7 +206,6 @@ int bs_stale_clean_roots(const char *rootsdir, int dry, bs_stale_cb cb, void *ud
 			cb(ud, "root", de->d_name, removed);
 	}
 	closedir(d);
-	close(dfd);
 	return found;
 }
 
@@ -247,20 +264,8 @@ int bs_stale_clean_contexts(const char *rundir, const char *cgparent, int dry, b
 
 	if (snprintf(path, sizeof path, "%s/ctx", rundir) >= (int)sizeof path)
 		return bs_failx(ERR, ENAMETOOLONG, "run directory %s: too long", rundir);
-	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : bs_fail(ERR, errno, "registry %s", path);
-	if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
-		close(dfd);
-		return bs_failx(ERR, EPERM, "registry %s: not private to this user", path);
-	}
-	if (!(d = fdopendir(dfd))) {
-		int e = errno;
-
-		close(dfd);
-		return bs_fail(ERR, e, "registry %s", path);
-	}
+	if (!(d = open_private(path, "registry", &found, ERR)))
+		return found;
 	while ((de = readdir(d))) {
 		int fd;
 
