@@ -40,7 +40,14 @@ Q          := $(if $(V),,@)
 say         = $(if $(V),,@printf '  %-6s %s\n' '$(1)' '$(2)';)
 
 CORE_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
-CORE_OBJS  := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
+CORE_OBJS  := $(CORE_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/initblob.o
+# bsrun-init, a context's PID 1 (src/init/main.c): a small static program
+# bsrun embeds (src/initblob.S) and executes from a memfd. Always built
+# without sanitizers (they do not link statically).
+INIT_SRCS  := src/init/main.c src/cinit.c src/rootfs.c src/fsin.c src/caps.c src/ns.c src/reslimits.c \
+              src/bserr.c src/procsetup.c src/initcfg.c
+INIT_OBJS  := $(patsubst src/%.c,$(BUILD)/initobj/%.o,$(INIT_SRCS))
+INIT_BIN   := $(BUILD)/bsrun-init
 MAIN_OBJ   := $(BUILD)/main.o
 TEST_SRCS  := $(wildcard tests/unit/*.c)
 TEST_OBJS  := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
@@ -64,6 +71,19 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) Makefile
 	@mkdir -p $(@D)
 	$(call say,CC,$< [$(VARIANT)])
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/initobj/%.o: src/%.c $(wildcard src/*.h) Makefile
+	@mkdir -p $(@D)
+	$(call say,CC,$< [init])
+	$(Q)$(CC) $(filter-out $(SANFLAGS),$(ALL_CFLAGS)) -O2 -ffunction-sections -fdata-sections -c -o $@ $<
+
+$(INIT_BIN): $(INIT_OBJS)
+	$(call say,LINK,$@ [static])
+	$(Q)$(CC) -static -s -Wl,--gc-sections -o $@ $(INIT_OBJS) -l:libcap.a
+
+$(BUILD)/initblob.o: src/initblob.S $(INIT_BIN)
+	$(call say,AS,$< [$(VARIANT)])
+	$(Q)$(CC) -c -DBSRUN_INIT_PATH='"$(abspath $(INIT_BIN))"' -o $@ $<
 
 $(BUILD)/tests/%.o: tests/unit/%.c $(wildcard src/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(@D)
@@ -143,9 +163,13 @@ $(FUZZ_DIR)/obj/%.o: src/%.c $(wildcard src/*.h) Makefile
 	$(call say,CC,$< [fuzz])
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+$(FUZZ_DIR)/obj/initblob.o: src/initblob.S $(INIT_BIN)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -c -DBSRUN_INIT_PATH='"$(abspath $(INIT_BIN))"' -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(FUZZ_DIR)/obj/initblob.o
 	$(call say,LINK,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DBSRUN_SRCDIR='"$(CURDIR)"' -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DBSRUN_SRCDIR='"$(CURDIR)"' -o $@ $< $(FUZZ_OBJS) $(FUZZ_DIR)/obj/initblob.o $(PKG_LIBS)
 
 .SECONDARY: $(FUZZ_OBJS)
 fuzz-build: $(FUZZ_BINS)

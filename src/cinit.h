@@ -24,6 +24,14 @@ struct bs_cinit_msg {
 
 #define BS_CINIT_XMAX 65536 /* largest payload of an 'X' message */
 
+/* The 'X' payload: this header, then NUL-terminated strings: cwd, argv,
+ * env. */
+struct bs_first_hdr {
+	uint32_t uid, gid;
+	uint32_t nargv, nenv; /* nenv UINT32_MAX: the context's environment */
+	uint32_t fdmask;      /* bit i: stdio fd i is attached, else /dev/null */
+};
+
 /* Sends one message; text may be NULL. Returns 0 or -errno. */
 int bs_cinit_send(int fd, char op, int err, const char *text);
 

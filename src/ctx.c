@@ -9,6 +9,9 @@
 #include "ns.h"
 #include "scfilter.h"
 #include "subid.h"
+#include "initcfg.h"
+#include "initexec.h"
+#include "procsetup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +62,7 @@ struct bs_ctx {
 	struct bs_cgroup *cg;
 	struct bs_seccomp *filter;
 	char **env;
+	struct bs_initproc *start; /* the init's memory until its exec (bs_init_clone) */
 };
 
 static char *const default_env[] = {
@@ -181,62 +185,6 @@ static void free_env(char **v)
 	free(v);
 }
 
-/* ---- in children ---- */
-
-/* Closes every fd except those in keep (unsorted, may hold -1). */
-static void close_except(const int *keep, size_t n)
-{
-	int sorted[8], m = 0;
-	unsigned from = 0;
-
-	for (size_t i = 0; i < n && m < 8; i++)
-		if (keep[i] >= 0)
-			sorted[m++] = keep[i];
-	for (int i = 1; i < m; i++)
-		for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
-			int t = sorted[j];
-
-			sorted[j] = sorted[j - 1];
-			sorted[j - 1] = t;
-		}
-	for (int i = 0; i < m; i++) {
-		if ((unsigned)sorted[i] > from)
-			close_range(from, (unsigned)sorted[i] - 1, 0);
-		from = (unsigned)sorted[i] + 1;
-	}
-	close_range(from, ~0U, 0);
-}
-
-static int parent_gone(int parentfd)
-{
-	struct pollfd p = { .fd = parentfd, .events = POLLIN };
-
-	return poll(&p, 1, 0) != 0; /* readable: the parent has exited */
-}
-
-/* ids inside: gid, no supplementary groups (when allowed), uid. */
-static int set_ids(uint32_t uid, uint32_t gid, int single, char *err, size_t errlen)
-{
-	if (!single && setgroups(0, NULL) < 0)
-		return bs_fail(ERR, errno, "setgroups");
-	if (setresgid(gid, gid, gid) < 0)
-		return bs_fail(ERR, errno, "setresgid %u", (unsigned)gid);
-	if (setresuid(uid, uid, uid) < 0)
-		return bs_fail(ERR, errno, "setresuid %u", (unsigned)uid);
-	return 0;
-}
-
-/* PDEATHSIG follows the parent thread and is cleared by credential changes:
- * set after the last id change, then make sure the parent still lives. */
-static int die_with_parent(int parentfd, char *err, size_t errlen)
-{
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0L, 0L, 0L) < 0)
-		return bs_fail(ERR, errno, "PR_SET_PDEATHSIG");
-	if (parent_gone(parentfd))
-		return bs_failx(ERR, ESRCH, "bsrun exited during setup");
-	return 0;
-}
-
 /* The cgroup's OOM killer must pick the build's processes, never the
  * context's init (that would end the context and lose the build's status).
  * Done once, before anything but init runs in the context and after init
@@ -258,139 +206,6 @@ static void protect_init_from_oom(struct bs_ctx *c)
 		/* keep the default score */
 	}
 	close(fd);
-}
-
-/* Default dispositions and an empty mask: exec keeps ignored signals and the
- * mask, so bsrun's own choices (SIGPIPE ignored, ...) must not leak in. */
-static void reset_signals(void)
-{
-	sigset_t none;
-
-	/* the kernel's sigaction: glibc refuses to touch the signals it reserves
-	 * for itself (32, 33), yet an ignored one is inherited across exec too */
-	struct {
-		void (*handler)(int);
-		unsigned long flags;
-		void (*restorer)(void);
-		uint64_t mask;
-	} dfl = { SIG_DFL, 0, NULL, 0 };
-
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* Not dumpable: while it still runs bsrun's code (and memory), no process of
- * the context may ptrace it, read its memory or take its fds (the mm belongs
- * to the host's user namespace, so that takes CAP_SYS_PTRACE there). Every
- * credential change resets the flag: call again after one. */
-static int not_dumpable(char *err, size_t errlen)
-{
-	if (prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L) < 0)
-		return bs_fail(ERR, errno, "PR_SET_DUMPABLE");
-	return 0;
-}
-
-/* The privilege drop shared by init and commands, in the order of the notes:
- * (ids done) → bounding set → ambient → capset → securebits → NO_NEW_PRIVS.
- * seccomp comes separately, last. */
-static int drop_privileges(uint64_t bound, uint64_t caps, char *err, size_t errlen)
-{
-	int ret;
-
-	if ((ret = bs_caps_drop_bound(bound, caps, ERR)) < 0)
-		return ret;
-	if ((ret = bs_caps_no_new_privs()) < 0)
-		return bs_fail(ERR, -ret, "PR_SET_NO_NEW_PRIVS");
-	return 0;
-}
-
-struct init_args {
-	const struct bs_ctx_opts *o;
-	struct bs_ctx *c;
-	int ctl, parentfd;
-	int cgroupns_done; /* cloned into its cgroup namespace already (no cgroup to join) */
-	int self_cgroup;   /* joins its cgroup itself (bs_cgroup_attach_self) */
-	int lfd;           /* rootless: the namespace socket (bs_cinit_run), else -1 */
-};
-
-static int init_setup(struct init_args *a, char *err, size_t errlen)
-{
-	const struct bs_ctx_opts *o = a->o;
-	struct bs_rootfs rf = { .root = o->root, .binds = o->binds, .nbinds = o->nbinds };
-	const char *host = o->hostname ? o->hostname : "bsrun";
-	const char *domain = o->domainname ? o->domainname : "(none)";
-	int ret;
-
-	if ((ret = set_ids(0, 0, a->c->single_id_map, ERR)) < 0)
-		return ret;
-	if ((ret = not_dumpable(ERR)) < 0 || (ret = die_with_parent(a->parentfd, ERR)) < 0)
-		return ret;
-	if (a->self_cgroup && (ret = bs_cgroup_attach_self(a->c->cg, ERR)) < 0)
-		return ret;
-	/* the cgroup namespace starts here, now that we are in our cgroup */
-	if (!a->cgroupns_done && unshare(CLONE_NEWCGROUP) < 0)
-		return bs_fail(ERR, errno, "unshare(CLONE_NEWCGROUP)");
-	if (sethostname(host, strlen(host)) < 0)
-		return bs_fail(ERR, errno, "sethostname %s", host);
-	if (setdomainname(domain, strlen(domain)) < 0)
-		return bs_fail(ERR, errno, "setdomainname %s", domain);
-	if (!o->network_host && (ret = bs_ns_loopback_up()) < 0)
-		return bs_fail(ERR, -ret, "bringing up lo");
-	if (o->flags & BS_CTX_PROC_SUBSET)
-		rf.flags |= BS_ROOTFS_PROC_SUBSET;
-	if (o->flags & BS_CTX_ROOT_RO)
-		rf.flags |= BS_ROOTFS_ROOT_RO;
-	if (!a->c->single_id_map)
-		rf.flags |= BS_ROOTFS_DEVPTS_GID5;
-	if ((ret = bs_rootfs_setup(&rf, ERR)) < 0)
-		return ret;
-	if (setsid() < 0)
-		return bs_fail(ERR, errno, "setsid");
-	if ((ret = bs_rlimits_apply(o->nofile, o->fsize)) < 0)
-		return bs_fail(ERR, -ret, "setrlimit");
-	/* init keeps CAP_KILL: it must be able to kill whatever the build
-	 * becomes. The bounding set is the commands': the first command,
-	 * forked by init, inherits it */
-	if ((ret = drop_privileges(a->c->caps, a->c->caps | BS_CAP(CAP_KILL), ERR)) < 0)
-		return ret;
-	if ((ret = bs_seccomp_apply(a->c->filter)) < 0)
-		return bs_fail(ERR, -ret, "loading the seccomp filter");
-	/* init stays not dumpable for good: no process of the context can
-	 * ptrace it, read its memory (a copy of bsrun's) or its fds */
-	return not_dumpable(ERR);
-}
-
-static pid_t init_spawn(void *arg, const char *payload, size_t len, const int *fds, int nfds, char *err,
-			size_t errlen);
-
-static _Noreturn void init_main(struct init_args *a)
-{
-	int keep[] = { 2, a->ctl, a->parentfd, a->c->ids.lockfd, a->lfd };
-	struct bs_cinit_msg m;
-	char err[sizeof m.text];
-	int nullfd, ret;
-
-	reset_signals();
-	/* stdin and stdout: /dev/null; stderr stays for diagnostics */
-	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0)
-		_exit(1);
-	close_except(keep, sizeof keep / sizeof *keep);
-	if (bs_cinit_recv(a->ctl, &m, -1) < 0 || m.op != 'G')
-		_exit(1);
-	err[0] = '\0';
-	ret = init_setup(a, err, sizeof err);
-	if (ret < 0) {
-		bs_cinit_send(a->ctl, 'E', -ret, err);
-		_exit(1);
-	}
-	close(a->parentfd);
-	if (bs_cinit_send(a->ctl, 'R', 0, NULL) < 0)
-		_exit(1);
-	bs_cinit_run(a->ctl, a->o->timeout_s, a->lfd, a->c->nstypes, init_spawn, a);
 }
 
 /* ---- create ---- */
@@ -681,12 +496,63 @@ int bs_ctx_reserve_ids(const struct bs_ctx_opts *o, struct bs_idrange *r, char *
 				 o->uid_count ? o->uid_count : BS_NS_POOL_COUNT, BS_NS_RANGE, r, ERR);
 }
 
+static void reap_init(struct bs_ctx *c);
+
+/* The config of the context's init (initcfg.h), packed: what o asks for, the
+ * filter, the fds it keeps (as numbered in our fd table, which it copies). */
+static int pack_init_cfg(const struct bs_ctx *c, const struct bs_ctx_opts *o, int self_cg, int parentfd, int lfd,
+			 char **buf, size_t *len, char *err, size_t errlen)
+{
+	struct bs_initcfg ic = {
+		.root = o->root, .hostname = o->hostname, .domainname = o->domainname, .binds = o->binds,
+		.nbinds = (uint32_t)o->nbinds, .network_host = !!o->network_host, .single_id_map = !!c->single_id_map,
+		.timeout_s = o->timeout_s, .nstypes = c->nstypes, .parentfd = parentfd, .lockfd = c->ids.lockfd,
+		.lfd = lfd, .caps = c->caps, .nofile = c->nofile, .fsize = c->fsize, .cgroupns_done = !c->cg,
+		.env = c->env,
+	};
+	int n, ret;
+
+	if (o->flags & BS_CTX_PROC_SUBSET)
+		ic.rootfs_flags |= BS_ROOTFS_PROC_SUBSET;
+	if (o->flags & BS_CTX_ROOT_RO)
+		ic.rootfs_flags |= BS_ROOTFS_ROOT_RO;
+	if (!c->single_id_map)
+		ic.rootfs_flags |= BS_ROOTFS_DEVPTS_GID5;
+	if (self_cg && (n = bs_cgroup_self_dirs(c->cg, ic.cgdirs, BS_INITCFG_CGDIRS)) > 0)
+		ic.ncgdirs = (uint32_t)n;
+	if ((n = bs_seccomp_progs(c->filter, ic.progs, BS_INITCFG_PROGS)) < 0)
+		return bs_fail(ERR, -n, "the seccomp filter for the context's init");
+	ic.nprogs = (uint32_t)n;
+	if ((ret = bs_initcfg_pack(&ic, buf, len)) < 0)
+		return bs_fail(ERR, -ret, "the context's init config");
+	return 0;
+}
+
+/* Why the init child ended before answering (it is reaped here). */
+static const char *init_gone(struct bs_ctx *c)
+{
+	int st;
+
+	reap_init(c);
+	st = c->init_status;
+	if (st < 0 || (st & 0x7f))
+		return "it was killed";
+	switch ((st >> 8) & 0xff) {
+	case BS_INIT_EXIT_NOGO: return "bsrun closed its channel";
+	case BS_INIT_EXIT_IDS: return "it could not become root in its user namespace";
+	case BS_INIT_EXIT_EXEC: return "executing bsrun-init failed";
+	default: return "it exited during setup";
+	}
+}
+
 int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, size_t errlen)
 {
 	struct bs_rootfs rf = { .root = o->root, .binds = o->binds, .nbinds = o->nbinds };
 	struct bs_cinit_msg m;
 	struct bs_ctx *c;
 	int sv[2] = { -1, -1 }, parentfd = -1, lfd = -1, ret, self_cg = 0;
+	char *cfg = NULL;
+	size_t cfglen = 0;
 	uint64_t flags;
 	char rundir[4200];
 	int mapping = MAP_DIRECT;
@@ -749,22 +615,22 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		ret = bs_fail(ERR, errno, "pidfd_open");
 		goto fail;
 	}
-	flags = CLONE_PIDFD | (uint64_t)(c->nstypes & ~CLONE_NEWCGROUP);
+	/* the config names the fds as the init will have them: ours */
+	if ((ret = pack_init_cfg(c, o, self_cg, parentfd, lfd, &cfg, &cfglen, ERR)) < 0)
+		goto fail;
+	flags = (uint64_t)(c->nstypes & ~CLONE_NEWCGROUP);
 	/* no cgroup to move init into: its cgroup namespace can start now */
 	if (!c->cg)
 		flags |= CLONE_NEWCGROUP;
-	c->pid = clone3_(flags, &c->pidfd);
-	if (c->pid < 0) {
-		c->pid = 0;
-		ret = bs_fail(ERR, errno, "clone3 into new namespaces");
-		goto fail;
-	}
-	if (c->pid == 0) {
-		struct init_args a = { .o = o, .c = c, .ctl = sv[1], .parentfd = parentfd, .cgroupns_done = !c->cg,
-				       .self_cgroup = self_cg, .lfd = lfd };
+	{
+		int keep[] = { parentfd, c->ids.lockfd, lfd };
 
-		close(sv[0]);
-		init_main(&a);
+		c->pid = bs_init_clone(flags, sv[1], keep, 3, &c->pidfd, &c->start, ERR);
+	}
+	if (c->pid < 0) {
+		ret = c->pid;
+		c->pid = 0;
+		goto fail;
 	}
 	close(sv[1]);
 	sv[1] = -1;
@@ -789,15 +655,21 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	if (c->cg && !self_cg && (ret = bs_cgroup_attach(c->cg, c->pid, ERR)) < 0)
 		goto fail;
-	if ((ret = bs_cinit_send(c->ctl, 'G', 0, NULL)) < 0) {
-		bs_fail(ERR, -ret, "starting the context's init");
+	/* 'G': the child becomes root inside and executes bsrun-init, which
+	 * reads its config */
+	if (write(c->ctl, "G", 1) != 1 || send(c->ctl, cfg, cfglen, MSG_NOSIGNAL) != (ssize_t)cfglen) {
+		ret = bs_fail(ERR, errno, "starting the context's init");
 		goto fail;
 	}
+	free(cfg);
+	cfg = NULL;
 	ret = bs_cinit_recv(c->ctl, &m, 30000);
-	if (ret < 0) {
+	if (ret == -EPIPE)
+		ret = bs_failx(ERR, EIO, "the context's init did not start: %s", init_gone(c));
+	else if (ret < 0)
 		bs_fail(ERR, -ret, "waiting for the context's init");
+	if (ret < 0)
 		goto fail;
-	}
 	if (m.op == 'E') {
 		ret = bs_failx(ERR, m.err > 0 ? m.err : EIO, "context setup: %s", m.text);
 		goto fail;
@@ -806,12 +678,16 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		ret = bs_failx(ERR, EPROTO, "context setup: unexpected answer '%c'", m.op);
 		goto fail;
 	}
+	/* init runs its own program now */
+	bs_initproc_free(c->start);
+	c->start = NULL;
 	if (self_cg)
 		bs_cgroup_undelegate(c->cg);
 	describe_pid(c);
 	*out = c;
 	return 0;
 fail:
+	free(cfg);
 	if (lfd >= 0)
 		close(lfd);
 	if (sv[0] >= 0)
@@ -899,44 +775,6 @@ fail:
 
 /* ---- exec (migrate) ---- */
 
-/* A message from the helper or the command on the error pipe. */
-struct exec_msg {
-	char op;     /* 'P': command pid; 'E': failure */
-	int err;
-	pid_t pid;
-	char text[240];
-};
-
-/* A command's last steps before its exec: a new session (no controlling
- * terminal, so TIOCSTI cannot reach the host's), fds[0..2] as its stdio, and
- * every other inherited fd closed at exec (an error fd must live until then). */
-static int own_session(const int fds[3], char *err, size_t errlen)
-{
-	if (setsid() < 0)
-		return bs_fail(ERR, errno, "setsid");
-	for (int i = 0; i < 3; i++)
-		if (dup2(fds[i], i) < 0)
-			return bs_fail(ERR, errno, "dup2 stdio");
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return bs_fail(ERR, errno, "close_range");
-	return 0;
-}
-
-static void exec_report(int fd, char op, int e, pid_t pid, const char *text)
-{
-	struct exec_msg m;
-
-	memset(&m, 0, sizeof m);
-	m.op = op;
-	m.err = e;
-	m.pid = pid;
-	if (text)
-		strncpy(m.text, text, sizeof m.text - 1);
-	if (write(fd, &m, sizeof m) < 0) {
-		/* nobody to tell */
-	}
-}
-
 /* The command, in the context: cwd, limits, ids, privileges, fds, seccomp, exec. */
 static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo,
 				   int errfd, int parentfd)
@@ -946,9 +784,9 @@ static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const s
 	int ret, rootfd, cwdfd;
 	const char *cwd = eo->cwd ? eo->cwd : "/";
 
-	if ((ret = not_dumpable(err, sizeof err)) < 0)
+	if ((ret = bs_not_dumpable(err, sizeof err)) < 0)
 		goto fail;
-	reset_signals();
+	bs_reset_signals();
 	umask(022);
 	for (int i = 0; i < 3; i++) {
 		fds[i] = want[i] < 0 ? open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
@@ -981,15 +819,15 @@ static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const s
 		ret = bs_fail(err, sizeof err, errno, "setresgid %u", (unsigned)eo->gid);
 		goto fail;
 	}
-	if ((ret = drop_privileges(c->caps, c->caps, err, sizeof err)) < 0)
+	if ((ret = bs_drop_privileges(c->caps, c->caps, err, sizeof err)) < 0)
 		goto fail;
 	if (eo->uid != 0 && setresuid(eo->uid, eo->uid, eo->uid) < 0) {
 		ret = bs_fail(err, sizeof err, errno, "setresuid %u", (unsigned)eo->uid);
 		goto fail;
 	}
-	if ((ret = not_dumpable(err, sizeof err)) < 0 || (ret = die_with_parent(parentfd, err, sizeof err)) < 0)
+	if ((ret = bs_not_dumpable(err, sizeof err)) < 0 || (ret = bs_die_with_parent(parentfd, err, sizeof err)) < 0)
 		goto fail;
-	if ((ret = own_session(fds, err, sizeof err)) < 0)
+	if ((ret = bs_own_session(fds, err, sizeof err)) < 0)
 		goto fail;
 	if ((ret = bs_seccomp_apply(c->filter)) < 0) {
 		bs_fail(err, sizeof err, -ret, "loading the seccomp filter");
@@ -1004,7 +842,7 @@ static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const s
 	execvpe(argv[0], argv, eo->env ? (char *const *)eo->env : c->env);
 	ret = bs_fail(err, sizeof err, errno, "exec %s", argv[0]);
 fail:
-	exec_report(errfd, 'E', -ret, 0, err);
+	bs_exec_report(errfd, 'E', -ret, 0, err);
 	_exit(127);
 }
 
@@ -1054,8 +892,8 @@ static _Noreturn void exec_helper(struct bs_ctx *c, char *const argv[], const st
 			bs_fail(err, sizeof err, -ret, "entering the context (setns)");
 		goto fail;
 	}
-	if ((ret = set_ids(0, 0, c->single_id_map, err, sizeof err)) < 0 ||
-	    (ret = not_dumpable(err, sizeof err)) < 0)
+	if ((ret = bs_set_ids(0, 0, c->single_id_map, err, sizeof err)) < 0 ||
+	    (ret = bs_not_dumpable(err, sizeof err)) < 0)
 		goto fail;
 	/* CLONE_PARENT: the command becomes bsrun's child, in the context's PID
 	 * namespace. This helper is not in that namespace: nothing in the
@@ -1081,187 +919,11 @@ static _Noreturn void exec_helper(struct bs_ctx *c, char *const argv[], const st
 		ret = bs_fail(err, sizeof err, errno, "clone into the context");
 		goto fail;
 	}
-	exec_report(errfd, 'P', 0, pid, NULL);
+	bs_exec_report(errfd, 'P', 0, pid, NULL);
 	_exit(0);
 fail:
-	exec_report(errfd, 'E', -ret, 0, err);
+	bs_exec_report(errfd, 'E', -ret, 0, err);
 	_exit(1);
-}
-
-/* ---- the first command, started by init (exec_by_init) ---- */
-
-/* The 'X' payload: this header, then NUL-terminated strings: cwd, argv,
- * env. */
-struct first_hdr {
-	uint32_t uid, gid;
-	uint32_t nargv, nenv; /* nenv UINT32_MAX: the context's environment */
-	uint32_t fdmask;      /* bit i: stdio fd i is attached, else /dev/null */
-};
-
-struct first_args {
-	struct bs_ctx *c;
-	char **argv, **env;
-	const char *cwd;
-	uint32_t uid, gid;
-	int fds[3]; /* in init's fd table; -1: /dev/null */
-	int errfd;
-};
-
-/* The first command, a child of init: init's namespaces, cgroup, rlimits,
- * bounding set, securebits, NO_NEW_PRIVS and seccomp filters are already
- * the command's; what is left is what exec_command does besides: signal
- * mask, umask, stdio, cwd, ids, the capabilities init keeps for itself
- * (CAP_KILL), session, fds. Runs on its own stack in init's memory until
- * exec (no allocation). */
-static int first_main(void *p)
-{
-	struct first_args *a = p;
-	char err[240] = "";
-	int ret, fds[3], rootfd, cwdfd;
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL); /* init blocks the signals it reads from its signalfd */
-	if ((ret = not_dumpable(err, sizeof err)) < 0)
-		goto fail;
-	umask(022);
-	for (int i = 0; i < 3; i++) {
-		fds[i] = a->fds[i] < 0 ? open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
-				       : fcntl(a->fds[i], F_DUPFD_CLOEXEC, 10);
-		if (fds[i] < 0) {
-			ret = bs_fail(err, sizeof err, errno, "stdio fd %d", i);
-			goto fail;
-		}
-	}
-	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cwdfd = rootfd < 0 ? -errno : bs_open_in_root(rootfd, a->cwd, O_PATH | O_DIRECTORY);
-	if (cwdfd < 0 || fchdir(cwdfd) < 0) {
-		ret = bs_fail(err, sizeof err, cwdfd < 0 ? -cwdfd : errno, "working directory %s", a->cwd);
-		goto fail;
-	}
-	close(cwdfd);
-	close(rootfd);
-	if (setresgid(a->gid, a->gid, a->gid) < 0) {
-		ret = bs_fail(err, sizeof err, errno, "setresgid %u", (unsigned)a->gid);
-		goto fail;
-	}
-	if ((ret = bs_caps_limit(a->c->caps)) < 0) {
-		bs_fail(err, sizeof err, -ret, "set the process capabilities");
-		goto fail;
-	}
-	if (a->uid != 0 && setresuid(a->uid, a->uid, a->uid) < 0) {
-		ret = bs_fail(err, sizeof err, errno, "setresuid %u", (unsigned)a->uid);
-		goto fail;
-	}
-	if ((ret = not_dumpable(err, sizeof err)) < 0)
-		goto fail;
-	if ((ret = own_session(fds, err, sizeof err)) < 0)
-		goto fail;
-	execvpe(a->argv[0], a->argv, a->env);
-	ret = bs_fail(err, sizeof err, errno, "exec %s", a->argv[0]);
-fail:
-	exec_report(a->errfd, 'E', -ret, 0, err);
-	_exit(127);
-}
-
-/* Next NUL-terminated string of the payload at *p (before end), or NULL. */
-static char *next_str(const char **p, const char *end)
-{
-	const char *s = *p, *z = s < end ? memchr(s, 0, (size_t)(end - s)) : NULL;
-
-	if (!z)
-		return NULL;
-	*p = z + 1;
-	return (char *)s;
-}
-
-/* In init (bs_cinit_spawn_fn): starts the command of an 'X' message and
- * waits for its exec (CLONE_VFORK) or its failure. */
-static pid_t init_spawn(void *arg, const char *payload, size_t len, const int *fds, int nfds, char *err,
-			size_t errlen)
-{
-	struct init_args *ia = arg;
-	struct first_args a = { .c = ia->c, .fds = { -1, -1, -1 }, .errfd = -1 };
-	const char *p = payload + sizeof(struct first_hdr), *end = payload + len;
-	struct first_hdr h;
-	struct exec_msg m;
-	char **v = NULL, *stack = NULL;
-	int ep[2] = { -1, -1 }, used = 0;
-	pid_t pid = -EPROTO;
-	ssize_t n;
-
-	if (len < sizeof h)
-		return bs_failx(ERR, EPROTO, "bad command message");
-	memcpy(&h, payload, sizeof h);
-	if (h.nargv == 0 || h.nargv > len || (h.nenv != UINT32_MAX && h.nenv > len))
-		return bs_failx(ERR, EPROTO, "bad command message");
-	v = calloc(h.nargv + 1 + (h.nenv == UINT32_MAX ? 0 : h.nenv + 1), sizeof *v);
-	if (!v)
-		return bs_fail(ERR, ENOMEM, "command");
-	a.argv = v;
-	a.env = h.nenv == UINT32_MAX ? a.c->env : v + h.nargv + 1;
-	a.uid = h.uid;
-	a.gid = h.gid;
-	if (!(a.cwd = next_str(&p, end)))
-		goto bad;
-	for (uint32_t i = 0; i < h.nargv; i++)
-		if (!(a.argv[i] = next_str(&p, end)))
-			goto bad;
-	for (uint32_t i = 0; h.nenv != UINT32_MAX && i < h.nenv; i++)
-		if (!(a.env[i] = next_str(&p, end)))
-			goto bad;
-	for (int i = 0; i < 3; i++)
-		if (h.fdmask & (1u << i)) {
-			if (used >= nfds)
-				goto bad;
-			a.fds[i] = fds[used++];
-		}
-	if (pipe2(ep, O_CLOEXEC) < 0) {
-		pid = bs_fail(ERR, errno, "pipe");
-		goto out;
-	}
-	a.errfd = ep[1];
-	if (SHARED_VM) {
-		/* init waits (CLONE_VFORK) while the command runs on its own
-		 * stack in init's memory: no copy of init's page tables */
-		stack = mmap(NULL, CMD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-		if (stack == MAP_FAILED) {
-			stack = NULL;
-			pid = bs_fail(ERR, errno, "command stack");
-			goto out;
-		}
-		pid = clone(first_main, stack + CMD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
-	} else {
-		pid = fork();
-		if (pid == 0)
-			first_main(&a);
-	}
-	if (pid < 0) {
-		pid = bs_fail(ERR, errno, "starting the command");
-		goto out;
-	}
-	close(ep[1]);
-	ep[1] = -1;
-	/* end of file: the command's exec closed the pipe */
-	do
-		n = read(ep[0], &m, sizeof m);
-	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof m && m.op == 'E') {
-		waitpid(pid, NULL, __WALL);
-		m.text[sizeof m.text - 1] = '\0';
-		pid = bs_failx(ERR, m.err > 0 ? m.err : EIO, "%s", m.text);
-	}
-	goto out;
-bad:
-	pid = bs_failx(ERR, EPROTO, "bad command message");
-out:
-	for (int i = 0; i < 2; i++)
-		if (ep[i] >= 0)
-			close(ep[i]);
-	if (stack)
-		munmap(stack, CMD_STACK);
-	free(v);
-	return pid;
 }
 
 static int wait_child(pid_t pid, int *status)
@@ -1338,7 +1000,7 @@ static int by_init_possible(const struct bs_ctx *c, const struct bs_exec_opts *e
 static int exec_by_init(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts *eo, int64_t deadline,
 			int *st, int *timed_out, int *interrupted, char *err, size_t errlen)
 {
-	struct first_hdr h = { .uid = eo->uid, .gid = eo->gid, .nenv = UINT32_MAX };
+	struct bs_first_hdr h = { .uid = eo->uid, .gid = eo->gid, .nenv = UINT32_MAX };
 	int want[3] = { eo->stdin_fd, eo->stdout_fd, eo->stderr_fd }, fds[3], nfds = 0, cfd = -1, ret = 0;
 	int watchfd = eo->watch ? eo->watch_fd : -1;
 	struct bs_cinit_msg m;
@@ -1483,7 +1145,7 @@ int bs_ctx_exec(struct bs_ctx *c, char *const argv[], const struct bs_exec_opts 
 	int gop[2] = { -1, -1 }, errp[2] = { -1, -1 }, parentfd = -1, bfd = -1, ret = 0, st = 0, timed_out = 0;
 	int interrupted = 0;
 	pid_t helper, cmd = 0;
-	struct exec_msg m, failure = { .op = 0 };
+	struct bs_exec_msg m, failure = { .op = 0 };
 	int64_t deadline = -1;
 
 	*wstatus = 0;
@@ -1788,6 +1450,7 @@ void bs_ctx_free(struct bs_ctx *c)
 		release(c); /* not ours to kill */
 	else
 		bs_ctx_kill(c);
+	bs_initproc_free(c->start); /* killed and reaped above */
 	bs_seccomp_free(c->filter);
 	free_env(c->env);
 	free(c->desc);
@@ -1799,7 +1462,7 @@ void bs_ctx_free(struct bs_ctx *c)
 int bs_ctx_run_in(struct bs_ctx *c, int (*fn)(void *arg, char *err, size_t errlen), void *arg, char *err,
 		  size_t errlen)
 {
-	struct exec_msg m;
+	struct bs_exec_msg m;
 	int p[2], st = 0, ret;
 	pid_t pid;
 	ssize_t n;
@@ -1824,10 +1487,10 @@ int bs_ctx_run_in(struct bs_ctx *c, int (*fn)(void *arg, char *err, size_t errle
 			close(c->ctl);
 		if ((ret = enter_namespaces(c)) < 0)
 			bs_fail(e, sizeof e, -ret, "entering the context (setns)");
-		else if ((ret = set_ids(0, 0, c->single_id_map, e, sizeof e)) >= 0 &&
-			 (ret = not_dumpable(e, sizeof e)) >= 0)
+		else if ((ret = bs_set_ids(0, 0, c->single_id_map, e, sizeof e)) >= 0 &&
+			 (ret = bs_not_dumpable(e, sizeof e)) >= 0)
 			ret = fn(arg, e, sizeof e);
-		exec_report(p[1], ret < 0 ? 'E' : 'P', -ret, 0, e);
+		bs_exec_report(p[1], ret < 0 ? 'E' : 'P', -ret, 0, e);
 		_exit(0);
 	}
 	close(p[1]);

@@ -432,20 +432,31 @@ int bs_cgroup_undelegate(struct bs_cgroup *cg)
 	return chown_tasks(cg, 0, 0, NULL, 0);
 }
 
-int bs_cgroup_attach_self(struct bs_cgroup *cg, char *err, size_t errlen)
+int bs_cgroup_self_dirs(const struct bs_cgroup *cg, const char **dirs, int max)
 {
-	int ret;
+	int n = 0;
 
 	if (cg->version != 1)
 		return -EOPNOTSUPP;
 	for (int c = 0; c < C_N; c++) {
 		if (!cg->dir[c] || (c > 0 && cg->dir[c] == cg->dir[0]))
 			continue;
-		/* "0" in tasks: the calling thread, which the kernel moves without
-		 * the global lock whose writers wait for an RCU grace period */
-		if ((ret = set_value(cg->dir[c], "tasks", "0", err, errlen)) < 0)
-			return ret;
+		if (n == max)
+			return -E2BIG;
+		dirs[n++] = cg->dir[c];
 	}
+	return n;
+}
+
+int bs_cgroup_join_dirs(const char *const *dirs, int n, char *err, size_t errlen)
+{
+	int ret;
+
+	/* "0" in tasks: the calling thread, which the kernel moves without the
+	 * global lock whose writers wait for an RCU grace period */
+	for (int i = 0; i < n; i++)
+		if ((ret = set_value(dirs[i], "tasks", "0", err, errlen)) < 0)
+			return ret;
 	return 0;
 }
 

@@ -52,15 +52,19 @@ void bs_cgroup_remove(const char *parent, const char *name);
 int bs_cgroup_attach(struct bs_cgroup *cg, pid_t pid, char *err, size_t errlen);
 
 /* cgroup v1: lets processes of host uid/gid move themselves into the
- * cgroup (bs_cgroup_attach_self) by giving them its tasks files; undo with
+ * cgroup (bs_cgroup_join_dirs) by giving them its tasks files; undo with
  * bs_cgroup_undelegate. -EOPNOTSUPP on v2. */
 int bs_cgroup_delegate_self(struct bs_cgroup *cg, uid_t uid, gid_t gid, char *err, size_t errlen);
 int bs_cgroup_undelegate(struct bs_cgroup *cg);
 
+/* cgroup v1: the distinct hierarchy directories of cg (at most max) into
+ * dirs, valid while cg lives; their count, -EOPNOTSUPP on v2, -E2BIG. */
+int bs_cgroup_self_dirs(const struct bs_cgroup *cg, const char **dirs, int max);
+
 /* cgroup v1: moves the calling thread, which must be its process's only
- * one, into the cgroup (cheaper than bs_cgroup_attach: no RCU grace
- * period). -EOPNOTSUPP on v2. */
-int bs_cgroup_attach_self(struct bs_cgroup *cg, char *err, size_t errlen);
+ * one, into the cgroup directories dirs[0..n) (bs_cgroup_self_dirs) by
+ * writing 0 to their tasks files (delegated with bs_cgroup_delegate_self). */
+int bs_cgroup_join_dirs(const char *const *dirs, int n, char *err, size_t errlen);
 
 /* Kills every process in the cgroup (cgroup.kill on v2; freeze, SIGKILL each,
  * thaw on v1) and waits up to timeout_ms for it to be empty; -ETIMEDOUT if not. */

@@ -462,3 +462,12 @@ void bs_seccomp_free(struct bs_seccomp *f)
 	free(f->args.filter);
 	free(f);
 }
+
+int bs_seccomp_progs(const struct bs_seccomp *f, struct sock_fprog *v, int max)
+{
+	if (max < 2)
+		return -E2BIG;
+	v[0] = f->args; /* argument rules first: the allowlist, loaded last, must not stop prctl */
+	v[1] = f->allow;
+	return 2;
+}

@@ -3,6 +3,7 @@
 #ifndef BSRUN_SCFILTER_H
 #define BSRUN_SCFILTER_H
 
+#include <linux/filter.h>
 #include <stddef.h>
 
 /* Two compiled programs, applied together:
@@ -30,6 +31,10 @@ int bs_seccomp_build(const char *const *allow, const char *const *deny, struct b
  * the caller must hold CAP_SYS_ADMIN). Only syscalls, no allocation: safe in a
  * forked child. */
 int bs_seccomp_apply(const struct bs_seccomp *f);
+
+/* The filter as the classic BPF programs bs_seccomp_apply loads, in that
+ * order, into v[0..max) (valid while f lives); their count or -E2BIG. */
+int bs_seccomp_progs(const struct bs_seccomp *f, struct sock_fprog *v, int max);
 
 /* Frees a compiled filter; NULL is fine. */
 void bs_seccomp_free(struct bs_seccomp *f);
