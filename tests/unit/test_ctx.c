@@ -953,6 +953,18 @@ START_TEST(test_privileges)
 			 0);
 	ck_assert_str_eq(out, "1000\n1000\nCapEff:\t0000000000000000\n");
 	bs_ctx_free(c);
+	/* even a build granted CAP_SYS_PTRACE cannot ptrace the init: bsrun-init
+	 * runs from a memfd nobody in the context may read, so its memory
+	 * belongs to the host's user namespace (initexec.c) */
+	base_opts(&o);
+	o.caps |= BS_CAP(CAP_SYS_PTRACE);
+	c = make(&o);
+	ck_assert_int_eq(RUN(c, &st, out, "grep", "^CapEff", "/proc/self/status"), 0);
+	snprintf(expect, sizeof expect, "CapEff:\t%016" PRIx64 "\n", bs_caps_default() | BS_CAP(CAP_SYS_PTRACE));
+	ck_assert_str_eq(out, expect);
+	ck_assert_int_eq(RUN(c, &st, out, PROBE, "ptrace", "1"), 0);
+	EXPECT(out, "ptrace", EPERM);
+	bs_ctx_free(c);
 }
 END_TEST
 
