@@ -62,7 +62,6 @@ struct bs_ctx {
 	struct bs_cgroup *cg;
 	struct bs_seccomp *filter;
 	char **env;
-	struct bs_initproc *start; /* the init's memory until its exec (bs_init_clone) */
 };
 
 static char *const default_env[] = {
@@ -539,8 +538,6 @@ static const char *init_gone(struct bs_ctx *c)
 		return "it was killed";
 	switch ((st >> 8) & 0xff) {
 	case BS_INIT_EXIT_NOGO: return "bsrun closed its channel";
-	case BS_INIT_EXIT_IDS: return "it could not become root in its user namespace";
-	case BS_INIT_EXIT_EXEC: return "executing bsrun-init failed";
 	default: return "it exited during setup";
 	}
 }
@@ -625,7 +622,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	{
 		int keep[] = { parentfd, c->ids.lockfd, lfd };
 
-		c->pid = bs_init_clone(flags, sv[1], keep, 3, &c->pidfd, &c->start, ERR);
+		c->pid = bs_init_clone(flags, sv[1], keep, 3, &c->pidfd, ERR);
 	}
 	if (c->pid < 0) {
 		ret = c->pid;
@@ -655,8 +652,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	if (c->cg && !self_cg && (ret = bs_cgroup_attach(c->cg, c->pid, ERR)) < 0)
 		goto fail;
-	/* 'G': the child becomes root inside and executes bsrun-init, which
-	 * reads its config */
+	/* 'G': the init goes on, and reads its config */
 	if (write(c->ctl, "G", 1) != 1 || send(c->ctl, cfg, cfglen, MSG_NOSIGNAL) != (ssize_t)cfglen) {
 		ret = bs_fail(ERR, errno, "starting the context's init");
 		goto fail;
@@ -678,9 +674,6 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		ret = bs_failx(ERR, EPROTO, "context setup: unexpected answer '%c'", m.op);
 		goto fail;
 	}
-	/* init runs its own program now */
-	bs_initproc_free(c->start);
-	c->start = NULL;
 	if (self_cg)
 		bs_cgroup_undelegate(c->cg);
 	describe_pid(c);
@@ -1450,7 +1443,6 @@ void bs_ctx_free(struct bs_ctx *c)
 		release(c); /* not ours to kill */
 	else
 		bs_ctx_kill(c);
-	bs_initproc_free(c->start); /* killed and reaped above */
 	bs_seccomp_free(c->filter);
 	free_env(c->env);
 	free(c->desc);

@@ -1,4 +1,4 @@
-/* Starting a context's init from the bsrun-init program embedded in bsrun. */
+/* Starting a context's init through the bsrun-init zygote. */
 #include "initexec.h"
 #include "bserr.h"
 
@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef MFD_EXEC
@@ -21,181 +23,184 @@
 /* bsrun-init's image (initblob.S). */
 extern const unsigned char bs_init_blob[], bs_init_blob_end[];
 
-/* The child shares our memory until its exec (CLONE_VM): no copy of bsrun's
- * page tables, no copy-on-write faults on either side. Not under
- * AddressSanitizer, whose instrumentation does not expect a second stack:
- * the child is then a copy-on-write fork. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SHARED_VM 0
-#else
-#define SHARED_VM 1
-#endif
-#define START_STACK (64 * 1024)
-
-struct bs_initproc {
-	char *stack;
-	int ctl, memfd, nkeep;
-	int keep[4];
-	char ctlarg[16];
-	char *argv[3];
-	char *envp[1];
-};
-
-/* System calls of the child while it shares our memory: glibc's wrappers
- * would write errno into our thread's TLS (and its set*id ones would signal
- * our threads). */
-#if defined(__x86_64__)
-static inline long raw_syscall(long n, long a1, long a2, long a3, long a4, long a5)
-{
-	register long r10 __asm__("r10") = a4;
-	register long r8 __asm__("r8") = a5;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-#else
-static long raw_syscall(long n, long a1, long a2, long a3, long a4, long a5)
-{
-	return syscall(n, a1, a2, a3, a4, a5);
-}
-#endif
-
-static int init_fd = -1; /* the sealed memfd, once per process */
+/* The zygote of this process (owner: the pid that started it; a fork of
+ * bsrun starts its own). */
+static struct {
+	pid_t pid, owner;
+	int sock;
+} zy = { 0, 0, -1 };
 
 /* The memfd holding bsrun-init: sealed (no write, resize or new seal: a
- * process holding the fd cannot change what later contexts execute) and
- * mode 0111: executable, readable by nobody. A context's root does not map
- * the memfd's owner, so its exec marks the init not dumpable and its memory
- * owned by the host's user namespace (the kernel's would_dump), as a copy
- * of bsrun's was: nothing in the context can ptrace it even with
- * CAP_SYS_PTRACE there. */
+ * process holding the fd cannot change what bsrun executes later), mode
+ * 0500. Made once per process. */
 static int init_memfd(char *err, size_t errlen)
 {
+	static int fd = -1;
 	size_t len = (size_t)(bs_init_blob_end - bs_init_blob), off = 0;
-	int fd;
+	int nfd;
 
-	if (init_fd >= 0)
-		return init_fd;
-	fd = memfd_create("bsrun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-	if (fd < 0 && errno == EINVAL) /* before Linux 6.3 */
-		fd = memfd_create("bsrun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
+	if (fd >= 0)
+		return fd;
+	nfd = memfd_create("bsrun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (nfd < 0 && errno == EINVAL) /* before Linux 6.3 */
+		nfd = memfd_create("bsrun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (nfd < 0)
 		return bs_fail(err, errlen, errno, "memfd for the context's init");
 	while (off < len) {
-		ssize_t n = write(fd, bs_init_blob + off, len - off);
+		ssize_t n = write(nfd, bs_init_blob + off, len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			int e = n < 0 ? errno : EIO;
 
-			close(fd);
+			close(nfd);
 			return bs_fail(err, errlen, e, "writing the context's init");
 		}
 		off += (size_t)n;
 	}
-	if (fchmod(fd, 0111) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+	if (fchmod(nfd, 0500) < 0 ||
+	    fcntl(nfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		int e = errno;
 
-		close(fd);
+		close(nfd);
 		return bs_fail(err, errlen, e, "sealing the context's init");
 	}
-	init_fd = fd;
+	fd = nfd;
 	return fd;
 }
 
-/* The child: wait for 'G' (maps written), become root inside so that the
- * exec keeps a full capability set in the new user namespace, keep the
- * chosen fds across the exec, exec bsrun-init. System calls only. */
-__attribute__((no_sanitize_address)) static int start_main(void *p)
+/* Executes the zygote: bsrun-init --zygote SOCK PARENT, its socket the only
+ * fd it inherits besides stdio, every signal blocked (set by the caller). */
+static int zygote_exec(int memfd, int sock, pid_t parent)
 {
-	const struct bs_initproc *s = p;
-	char go = 0;
-	long r;
+	char sarg[16], parg[24];
+	char *argv[] = { "bsrun-init", "--zygote", sarg, parg, NULL }, *envp[] = { NULL };
 
-	do
-		r = raw_syscall(SYS_read, s->ctl, (long)&go, 1, 0, 0);
-	while (r == -EINTR);
-	if (r != 1 || go != 'G')
-		raw_syscall(SYS_exit_group, BS_INIT_EXIT_NOGO, 0, 0, 0, 0);
-	if (raw_syscall(SYS_setresgid, 0, 0, 0, 0, 0) < 0 || raw_syscall(SYS_setresuid, 0, 0, 0, 0, 0) < 0)
-		raw_syscall(SYS_exit_group, BS_INIT_EXIT_IDS, 0, 0, 0, 0);
-	raw_syscall(SYS_fcntl, s->ctl, F_SETFD, 0, 0, 0);
-	for (int i = 0; i < s->nkeep; i++)
-		raw_syscall(SYS_fcntl, s->keep[i], F_SETFD, 0, 0, 0);
-	raw_syscall(SYS_execveat, s->memfd, (long)"", (long)s->argv, (long)s->envp, AT_EMPTY_PATH);
-	raw_syscall(SYS_exit_group, BS_INIT_EXIT_EXEC, 0, 0, 0, 0);
+	snprintf(sarg, sizeof sarg, "%d", sock);
+	snprintf(parg, sizeof parg, "%d", (int)parent);
+	if (fcntl(sock, F_SETFD, 0) < 0)
+		return -errno;
+	syscall(SYS_execveat, memfd, "", argv, envp, AT_EMPTY_PATH);
+	return -errno;
+}
+
+static void zygote_stop(void)
+{
+	if (zy.sock >= 0)
+		close(zy.sock);
+	if (zy.pid > 0 && zy.owner == getpid()) {
+		kill(zy.pid, SIGKILL);
+		while (waitpid(zy.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	zy.sock = -1;
+	zy.pid = 0;
+	zy.owner = 0;
+}
+
+static int zygote_start(char *err, size_t errlen)
+{
+	int memfd = init_memfd(err, errlen), sv[2], e;
+	sigset_t all, old;
+	pid_t pid, self = getpid();
+
+	if (memfd < 0)
+		return memfd;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return bs_fail(err, errlen, errno, "socketpair for the context zygote");
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		_exit(zygote_exec(memfd, sv[1], self) < 0 ? 127 : 126);
+	e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return bs_fail(err, errlen, e, "starting the context zygote");
+	}
+	zy.pid = pid;
+	zy.owner = self;
+	zy.sock = sv[0];
 	return 0;
 }
 
-pid_t bs_init_clone(uint64_t nsflags, int ctl, const int *keep, int nkeep, int *pidfd, struct bs_initproc **st,
-		    char *err, size_t errlen)
+/* One request to the zygote: its answer, or -errno (-EPIPE: it is gone). */
+static int zygote_ask(const struct bs_zygote_req *r, const int *fds, int nfds)
 {
-	struct bs_initproc *s;
-	sigset_t all, old;
-	pid_t pid;
-	int memfd, e;
+	char cbuf[CMSG_SPACE(4 * sizeof(int))];
+	struct iovec iov = { (void *)r, sizeof *r };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds) };
+	struct cmsghdr *cm;
+	struct bs_zygote_ans a;
+	ssize_t n;
 
-	*st = NULL;
-	*pidfd = -1;
-	if (nkeep < 0 || nkeep > 4)
-		return bs_failx(err, errlen, EINVAL, "too many fds for the context's init");
-	if ((memfd = init_memfd(err, errlen)) < 0)
-		return memfd;
-	if (!(s = calloc(1, sizeof *s)))
-		return bs_fail(err, errlen, ENOMEM, "the context's init");
-	s->ctl = ctl;
-	s->memfd = memfd;
-	for (int i = 0; i < nkeep; i++)
-		if (keep[i] >= 0)
-			s->keep[s->nkeep++] = keep[i];
-	snprintf(s->ctlarg, sizeof s->ctlarg, "%d", ctl);
-	s->argv[0] = "bsrun-init";
-	s->argv[1] = s->ctlarg;
-	if (SHARED_VM) {
-		s->stack = mmap(NULL, START_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1,
-				0);
-		if (s->stack == MAP_FAILED) {
-			free(s);
-			return bs_fail(err, errlen, errno, "the context's init stack");
-		}
-	}
-	/* no signal handler of ours may run in the child (our memory) */
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	if (SHARED_VM) {
-		pid = clone(start_main, s->stack + START_STACK, (int)(nsflags | CLONE_VM | CLONE_PIDFD) | SIGCHLD, s,
-			    pidfd);
-	} else {
-		struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls; } a = {
-			.flags = nsflags | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)pidfd, .exit_signal = SIGCHLD
-		};
-
-		pid = (pid_t)syscall(SYS_clone3, &a, sizeof a);
-		if (pid == 0)
-			_exit(start_main(s));
-	}
-	e = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0) {
-		bs_initproc_free(s);
-		*pidfd = -1;
-		return bs_fail(err, errlen, e, "clone into new namespaces");
-	}
-	*st = s;
-	return pid;
+	memset(cbuf, 0, sizeof cbuf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+	do
+		n = sendmsg(zy.sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ECONNRESET ? -EPIPE : -errno;
+	do
+		n = recv(zy.sock, &a, sizeof a, 0);
+	while (n < 0 && errno == EINTR);
+	if (n == 0 || (n < 0 && errno == ECONNRESET))
+		return -EPIPE;
+	if (n != (ssize_t)sizeof a)
+		return n < 0 ? -errno : -EPROTO;
+	return a.pid;
 }
 
-void bs_initproc_free(struct bs_initproc *st)
+pid_t bs_init_clone(uint64_t nsflags, int ctl, const int *keep, int nkeep, int *pidfd, char *err, size_t errlen)
 {
-	if (!st)
-		return;
-	if (st->stack)
-		munmap(st->stack, START_STACK);
-	free(st);
+	struct bs_zygote_req r = { .nsflags = nsflags };
+	int fds[4], ret;
+
+	*pidfd = -1;
+	if (nkeep < 0 || nkeep > 3)
+		return bs_failx(err, errlen, EINVAL, "too many fds for the context's init");
+	fds[r.nfds++] = ctl;
+	for (int i = 0; i < nkeep; i++)
+		if (keep[i] >= 0)
+			fds[r.nfds++] = keep[i];
+	memcpy(r.fds, fds, sizeof fds);
+	if (zy.owner != getpid()) {
+		/* none yet, or our parent's (inherited across a fork): not ours */
+		if (zy.sock >= 0)
+			close(zy.sock);
+		zy.sock = -1;
+		zy.pid = 0;
+	}
+	for (int attempt = 0;; attempt++) {
+		if (zy.sock < 0 && (ret = zygote_start(err, errlen)) < 0)
+			return ret;
+		ret = zygote_ask(&r, fds, r.nfds);
+		if (ret != -EPIPE || attempt > 0)
+			break;
+		zygote_stop(); /* it died (killed?): once more with a new one */
+	}
+	if (ret == -EPIPE)
+		zygote_stop();
+	if (ret < 0)
+		return bs_fail(err, errlen, -ret, "clone into new namespaces");
+	/* our child (the zygote clones with CLONE_PARENT): its pid cannot be
+	 * reused before we reap it */
+	*pidfd = (int)syscall(SYS_pidfd_open, ret, 0);
+	if (*pidfd < 0) {
+		int e = errno;
+
+		kill(ret, SIGKILL);
+		while (waitpid(ret, NULL, 0) < 0 && errno == EINTR)
+			;
+		return bs_fail(err, errlen, e, "pidfd_open of the context's init");
+	}
+	return ret;
 }

@@ -1,18 +1,22 @@
-/* bsrun-init: PID 1 of a context. A small static program bsrun embeds and
- * executes from a sealed, unreadable memfd (initexec.c) right after cloning
- * into the context's new namespaces, so the init has its own small address
- * space instead of a copy-on-write copy of bsrun's: cheap to create, to run
- * and to tear down, and nothing of bsrun's memory in reach of the build.
+/* bsrun-init: the zygote bsrun starts once per process, and each
+ * context's PID 1, a fork of the zygote. A small static program bsrun
+ * embeds and executes from a sealed memfd (initexec.c): a context's init
+ * has its own small address space instead of a copy-on-write copy of
+ * bsrun's, cheap to create, to run and to tear down, and nothing of bsrun's
+ * memory in reach of the build.
  *
- * Usage (bsrun's only): bsrun-init CTLFD. Reads its config (initcfg.h) from
- * the control socket, sets the context up (ids, cgroup, UTS, lo, root,
- * limits, privileges, seccomp), answers 'R' (or 'E' and exits 1), then runs
- * the init loop (bs_cinit_run), which may start the first command (an 'X'
+ * Usage (bsrun's only): bsrun-init --zygote SOCK PARENT. For each request
+ * on SOCK (initexec.h) it clones an init into new namespaces as PARENT's
+ * child. The init waits for 'G', reads its config (initcfg.h) from its
+ * control socket, sets the context up (ids, cgroup, UTS, lo, root, limits,
+ * privileges, seccomp), answers 'R' (or 'E' and exits 1), then runs the
+ * init loop (bs_cinit_run), which may start the first command (an 'X'
  * message) with spawn() below. */
 #include "bserr.h"
 #include "caps.h"
 #include "cinit.h"
 #include "initcfg.h"
+#include "initexec.h"
 #include "ns.h"
 #include "procsetup.h"
 #include "reslimits.h"
@@ -29,6 +33,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -235,39 +240,164 @@ out:
 	return pid;
 }
 
-int main(int argc, char **argv)
+/* The init proper, in its new namespaces: waits for 'G' (its uid/gid maps
+ * are written, it is in its cgroup), reads its config, sets the context up,
+ * answers 'R' (or 'E'), runs the init loop. */
+static _Noreturn void init_main(int ctl)
 {
-	char err[240] = "", *end, *buf;
-	long ctl;
+	char err[240] = "", go = 0, *buf;
+	sigset_t none;
 	ssize_t n;
 	int nullfd, ret;
 
-	bs_reset_signals(); /* bsrun blocked every signal for the clone */
-	ctl = argc == 2 ? strtol(argv[1], &end, 10) : -1;
-	if (ctl < 3 || ctl > 65535 || *end)
-		return 2;
-	if (!(buf = malloc(BS_INITCFG_MAX)))
-		return 1;
+	prctl(PR_SET_NAME, "bsrun-init", 0L, 0L, 0L);
+	sigemptyset(&none); /* the zygote blocks every signal; dispositions are its defaults */
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	do
-		n = recv((int)ctl, buf, BS_INITCFG_MAX, MSG_TRUNC);
+		n = read(ctl, &go, 1);
 	while (n < 0 && errno == EINTR);
-	if (n <= 0 || n > BS_INITCFG_MAX || (ret = bs_initcfg_unpack(buf, (size_t)n, &cfg)) < 0) {
-		bs_cinit_send((int)ctl, 'E', EPROTO, "the context's init got a bad config");
-		return 1;
+	if (n != 1 || go != 'G')
+		_exit(BS_INIT_EXIT_NOGO);
+	/* its size first: only the pages it needs get touched */
+	do
+		n = recv(ctl, &go, 1, MSG_PEEK | MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0 || n > BS_INITCFG_MAX || !(buf = malloc((size_t)n)))
+		_exit(1);
+	do
+		n = recv(ctl, buf, BS_INITCFG_MAX, MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0 || n > BS_INITCFG_MAX || bs_initcfg_unpack(buf, (size_t)n, &cfg) < 0) {
+		bs_cinit_send(ctl, 'E', EPROTO, "the context's init got a bad config");
+		_exit(1);
 	}
 	/* stdin and stdout: /dev/null; stderr stays for diagnostics */
 	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0)
-		return 1;
-	int keep[] = { 2, (int)ctl, cfg.parentfd, cfg.lockfd, cfg.lfd };
+		_exit(1);
+	int keep[] = { 2, ctl, cfg.parentfd, cfg.lockfd, cfg.lfd };
 	bs_close_except(keep, sizeof keep / sizeof *keep);
 	ret = setup(err, sizeof err);
 	if (ret < 0) {
-		bs_cinit_send((int)ctl, 'E', -ret, err);
+		bs_cinit_send(ctl, 'E', -ret, err);
 		_exit(1);
 	}
 	close(cfg.parentfd);
-	if (bs_cinit_send((int)ctl, 'R', 0, NULL) < 0)
+	if (bs_cinit_send(ctl, 'R', 0, NULL) < 0)
 		_exit(1);
-	bs_cinit_run((int)ctl, cfg.timeout_s, cfg.lfd, cfg.nstypes, spawn, NULL);
+	bs_cinit_run(ctl, cfg.timeout_s, cfg.lfd, cfg.nstypes, spawn, NULL);
+}
+
+/* Moves the received fds to the numbers the request names (bsrun's), in
+ * the new init, which may hold other fds there (they go). */
+static int place_fds(const int *got, const int32_t *want, int n)
+{
+	int tmp[4], hi = 3;
+
+	for (int i = 0; i < n; i++) {
+		hi = got[i] >= hi ? got[i] + 1 : hi;
+		hi = want[i] >= hi ? want[i] + 1 : hi;
+	}
+	/* first out of the way of every wanted number, then into place */
+	for (int i = 0; i < n; i++)
+		if ((tmp[i] = fcntl(got[i], F_DUPFD, hi)) < 0)
+			return -errno;
+	for (int i = 0; i < n; i++)
+		if (dup2(tmp[i], want[i]) < 0)
+			return -errno;
+	for (int i = 0; i < n; i++)
+		close(tmp[i]);
+	return 0;
+}
+
+/* One request: clone an init into the namespaces asked for, as a child of
+ * bsrun (CLONE_PARENT); answer its pid or -errno. */
+static void zygote_one(int sock)
+{
+	char cbuf[CMSG_SPACE(4 * sizeof(int))];
+	struct bs_zygote_req r;
+	struct bs_zygote_ans a = { -EPROTO };
+	struct iovec iov = { &r, sizeof r };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	struct cmsghdr *cm;
+	int fds[4], nfds = 0;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		_exit(0); /* bsrun is gone */
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+
+			for (int i = 0; i < k; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+				if (nfds < 4)
+					fds[nfds++] = fd;
+				else
+					close(fd);
+			}
+		}
+	if (n == (ssize_t)sizeof r && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && r.nfds >= 1 && r.nfds == nfds &&
+	    !(r.nsflags & ~(uint64_t)(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+				     CLONE_NEWNET | CLONE_NEWCGROUP))) {
+		struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls; } ca = {
+			.flags = r.nsflags | CLONE_PARENT
+		};
+		pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+
+		if (pid == 0) {
+			close(sock);
+			if (place_fds(fds, r.fds, nfds) < 0)
+				_exit(1);
+			init_main(r.fds[0]);
+		}
+		a.pid = pid < 0 ? -errno : pid;
+	}
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (send(sock, &a, sizeof a, MSG_NOSIGNAL) < 0)
+		_exit(0);
+}
+
+/* The zygote: a small process bsrun starts once; each context's init is a
+ * fork of it, so creating one copies a few dozen pages, not bsrun's. Dies
+ * with bsrun. Every signal stays blocked (bsrun set that for the exec). */
+static _Noreturn void zygote(int sock, pid_t parent)
+{
+	int keep[] = { 2, sock }, nullfd;
+	sigset_t all;
+
+	prctl(PR_SET_NAME, "bsrun-zygote", 0L, 0L, 0L);
+	/* default dispositions for the inits it forks (an exec keeps only
+	 * ignored ones), the mask stays full until each init clears it */
+	bs_reset_signals();
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0L, 0L, 0L) < 0 || getppid() != parent)
+		_exit(1);
+	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0)
+		_exit(1);
+	bs_close_except(keep, 2);
+	for (;;)
+		zygote_one(sock);
+}
+
+int main(int argc, char **argv)
+{
+	char *end1 = NULL, *end2 = NULL;
+	long sock, parent;
+
+	if (argc != 4 || strcmp(argv[1], "--zygote") != 0)
+		return 2;
+	sock = strtol(argv[2], &end1, 10);
+	parent = strtol(argv[3], &end2, 10);
+	if (sock < 3 || sock > 65535 || *end1 || parent < 1 || *end2)
+		return 2;
+	zygote((int)sock, (pid_t)parent);
 }
