@@ -27,12 +27,14 @@ extern const unsigned char bs_init_blob[], bs_init_blob_end[];
  * bsrun starts its own). */
 static struct {
 	pid_t pid, owner;
+	uid_t euid; /* the zygote's credentials are those of its start */
 	int sock;
-} zy = { 0, 0, -1 };
+} zy = { 0, 0, 0, -1 };
 
 /* The memfd holding bsrun-init: sealed (no write, resize or new seal: a
  * process holding the fd cannot change what bsrun executes later), mode
- * 0500. Made once per process. */
+ * 0555 (a bsrun that changed its uid since can still execute it). Made once
+ * per process. */
 static int init_memfd(char *err, size_t errlen)
 {
 	static int fd = -1;
@@ -59,7 +61,7 @@ static int init_memfd(char *err, size_t errlen)
 		}
 		off += (size_t)n;
 	}
-	if (fchmod(nfd, 0500) < 0 ||
+	if (fchmod(nfd, 0555) < 0 ||
 	    fcntl(nfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		int e = errno;
 
@@ -123,6 +125,7 @@ static int zygote_start(char *err, size_t errlen)
 	}
 	zy.pid = pid;
 	zy.owner = self;
+	zy.euid = geteuid();
 	zy.sock = sv[0];
 	return 0;
 }
@@ -178,6 +181,8 @@ pid_t bs_init_clone(uint64_t nsflags, int ctl, const int *keep, int nkeep, int *
 			close(zy.sock);
 		zy.sock = -1;
 		zy.pid = 0;
+	} else if (zy.euid != geteuid()) {
+		zygote_stop(); /* started with other credentials */
 	}
 	for (int attempt = 0;; attempt++) {
 		if (zy.sock < 0 && (ret = zygote_start(err, errlen)) < 0)
