@@ -45,7 +45,7 @@ CORE_OBJS  := $(CORE_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/initblob.o
 # bsrun embeds (src/initblob.S) and executes from a memfd. Always built
 # without sanitizers (they do not link statically).
 INIT_SRCS  := src/init/main.c src/cinit.c src/rootfs.c src/fsin.c src/caps.c src/ns.c src/reslimits.c \
-              src/bserr.c src/procsetup.c src/initcfg.c
+              src/bserr.c src/procsetup.c src/initcfg.c src/fdpass.c
 INIT_OBJS  := $(patsubst src/%.c,$(BUILD)/initobj/%.o,$(INIT_SRCS))
 INIT_BIN   := $(BUILD)/bsrun-init
 MAIN_OBJ   := $(BUILD)/main.o

@@ -1,5 +1,6 @@
 /* The init (PID 1) of a context. */
 #include "cinit.h"
+#include "fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,36 +24,15 @@ static int send_msg(int fd, char op, int err, const char *text, const void *payl
 {
 	struct bs_cinit_msg m;
 	struct iovec iov[2] = { { &m, sizeof m }, { (void *)payload, len } };
-	char cbuf[CMSG_SPACE(3 * sizeof(int))];
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-	ssize_t n;
 
 	if (nfds < 0 || nfds > 3)
 		return -EINVAL;
 	memset(&m, 0, sizeof m);
 	m.op = op;
 	m.err = err;
-	if (text) {
-		strncpy(m.text, text, sizeof m.text - 1);
-	}
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		memset(cbuf, 0, sizeof cbuf);
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
-	}
-	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)(sizeof m + len))
-		return n < 0 ? -errno : -EIO;
-	return 0;
+	if (text) /* m is zeroed: the copy stays terminated */
+		memcpy(m.text, text, strnlen(text, sizeof m.text - 1));
+	return bs_send_fdsv(fd, iov, len ? 2 : 1, fds, nfds);
 }
 
 int bs_cinit_send(int fd, char op, int err, const char *text)
@@ -71,38 +51,17 @@ int bs_cinit_send_exec(int fd, const void *payload, size_t len, const int *fds, 
  * fds; returns the message's length or -errno. Extra fds are closed. */
 static ssize_t recv_msg(int fd, void *buf, size_t size, int *fds, int *nfds)
 {
-	char cbuf[CMSG_SPACE(3 * sizeof(int))];
-	struct iovec iov = { buf, size };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-	ssize_t n;
+	ssize_t n = bs_recv_fds(fd, buf, size, fds, 3, nfds, MSG_DONTWAIT);
 
-	*nfds = 0;
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int f;
-
-			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof f);
-			if (*nfds < 3)
-				fds[(*nfds)++] = f;
-			else
-				close(f);
-		}
-	}
 	if (n == 0)
 		return -EPIPE;
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(struct bs_cinit_msg)) {
+	if (n == -EMSGSIZE || (n > 0 && (size_t)n < sizeof(struct bs_cinit_msg))) {
 		while (*nfds)
 			close(fds[--*nfds]);
 		return -EPROTO;
 	}
-	((struct bs_cinit_msg *)buf)->text[sizeof ((struct bs_cinit_msg *)buf)->text - 1] = '\0';
+	if (n > 0)
+		((struct bs_cinit_msg *)buf)->text[sizeof ((struct bs_cinit_msg *)buf)->text - 1] = '\0';
 	return n;
 }
 

@@ -11,6 +11,7 @@
 #include "subid.h"
 #include "initcfg.h"
 #include "initexec.h"
+#include "fdpass.h"
 #include "procsetup.h"
 
 #include <errno.h>
@@ -498,19 +499,23 @@ int bs_ctx_reserve_ids(const struct bs_ctx_opts *o, struct bs_idrange *r, char *
 static void reap_init(struct bs_ctx *c);
 
 /* The config of the context's init (initcfg.h), packed: what o asks for, the
- * filter, the fds it keeps (as numbered in our fd table, which it copies). */
-static int pack_init_cfg(const struct bs_ctx *c, const struct bs_ctx_opts *o, int self_cg, int parentfd, int lfd,
-			 char **buf, size_t *len, char *err, size_t errlen)
+ * filter, the fds it keeps (indexes of those sent along with it: bsrun's
+ * pidfd, the id slot's lock, the rootless namespace socket). */
+static int pack_init_cfg(const struct bs_ctx *c, const struct bs_ctx_opts *o, int self_cg, int cgroupns_done,
+			 int parentfd, int lfd, int *fds, int *nfds, char **buf, size_t *len, char *err, size_t errlen)
 {
 	struct bs_initcfg ic = {
 		.root = o->root, .hostname = o->hostname, .domainname = o->domainname, .binds = o->binds,
 		.nbinds = (uint32_t)o->nbinds, .network_host = !!o->network_host, .single_id_map = !!c->single_id_map,
-		.timeout_s = o->timeout_s, .nstypes = c->nstypes, .parentfd = parentfd, .lockfd = c->ids.lockfd,
-		.lfd = lfd, .caps = c->caps, .nofile = c->nofile, .fsize = c->fsize, .cgroupns_done = !c->cg,
-		.env = c->env,
+		.timeout_s = o->timeout_s, .nstypes = c->nstypes, .caps = c->caps, .nofile = c->nofile, .fsize = c->fsize,
+		.env = c->env, .cgroupns_done = (uint32_t)cgroupns_done,
 	};
 	int n, ret;
 
+	*nfds = 0;
+	ic.parentfd = parentfd >= 0 ? (fds[*nfds] = parentfd, (*nfds)++) : -1;
+	ic.lockfd = c->ids.lockfd >= 0 ? (fds[*nfds] = c->ids.lockfd, (*nfds)++) : -1;
+	ic.lfd = lfd >= 0 ? (fds[*nfds] = lfd, (*nfds)++) : -1;
 	if (o->flags & BS_CTX_PROC_SUBSET)
 		ic.rootfs_flags |= BS_ROOTFS_PROC_SUBSET;
 	if (o->flags & BS_CTX_ROOT_RO)
@@ -525,6 +530,20 @@ static int pack_init_cfg(const struct bs_ctx *c, const struct bs_ctx_opts *o, in
 	if ((ret = bs_initcfg_pack(&ic, buf, len)) < 0)
 		return bs_fail(ERR, -ret, "the context's init config");
 	return 0;
+}
+
+/* Asks the zygote for the init (bs_init_request), with the cgroup
+ * namespace at once when newcg; sv[1] goes to it. *asked: 1, or 2 with newcg. */
+static int ask_init(struct bs_ctx *c, int sv[2], int newcg, int *asked, char *err, size_t errlen)
+{
+	uint64_t flags = (uint64_t)(c->nstypes & ~CLONE_NEWCGROUP) | (newcg ? CLONE_NEWCGROUP : 0);
+	int ret = bs_init_request(flags, sv[1], ERR);
+
+	close(sv[1]);
+	sv[1] = -1;
+	if (ret == 0)
+		*asked = newcg ? 2 : 1;
+	return ret;
 }
 
 /* Why the init child ended before answering (it is reaped here). */
@@ -547,10 +566,9 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	struct bs_rootfs rf = { .root = o->root, .binds = o->binds, .nbinds = o->nbinds };
 	struct bs_cinit_msg m;
 	struct bs_ctx *c;
-	int sv[2] = { -1, -1 }, parentfd = -1, lfd = -1, ret, self_cg = 0;
+	int sv[2] = { -1, -1 }, parentfd = -1, lfd = -1, ret, self_cg = 0, asked = 0, sendfds[3], nsend = 0;
 	char *cfg = NULL;
 	size_t cfglen = 0;
-	uint64_t flags;
 	char rundir[4200];
 	int mapping = MAP_DIRECT;
 
@@ -568,12 +586,24 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		c->deadline = now_ms() + (int64_t)o->timeout_s * 1000;
 	c->nstypes = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
 		     (o->network_host ? 0 : CLONE_NEWNET);
+	/* the cgroup namespace: unshared by init once in its cgroup */
+
 	c->env = copy_env(o->env ? o->env : default_env);
 	if (!c->env) {
 		ret = bs_fail(ERR, ENOMEM, "context environment");
 		goto fail;
 	}
 	if ((ret = bs_seccomp_build(o->syscalls_allow, o->syscalls_deny, &c->filter, ERR)) < 0)
+		goto fail;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		ret = bs_fail(ERR, errno, "socketpair");
+		goto fail;
+	}
+	c->ctl = sv[0];
+	sv[0] = -1;
+	/* as root: the zygote clones the init while we go on (it waits for
+	 * 'G'), and the init starts its cgroup namespace once in its cgroup */
+	if (geteuid() == 0 && (ret = ask_init(c, sv, 0, &asked, ERR)) < 0)
 		goto fail;
 	if (!o->rundir)
 		bs_ctxreg_rundir(rundir, sizeof rundir);
@@ -602,42 +632,24 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		ret = lfd;
 		goto fail;
 	}
-	describe(c, o);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		ret = bs_fail(ERR, errno, "socketpair");
+	/* rootless: later, when we know whether there is a cgroup to join: the
+	 * cgroup namespace must be one at the clone, for open_namespaces */
+	if (!asked && (ret = ask_init(c, sv, !c->cg, &asked, ERR)) < 0)
 		goto fail;
-	}
+	describe(c, o);
 	parentfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (parentfd < 0) {
 		ret = bs_fail(ERR, errno, "pidfd_open");
 		goto fail;
 	}
-	/* the config names the fds as the init will have them: ours */
-	if ((ret = pack_init_cfg(c, o, self_cg, parentfd, lfd, &cfg, &cfglen, ERR)) < 0)
+	if ((ret = pack_init_cfg(c, o, self_cg, asked == 2, parentfd, lfd, sendfds, &nsend, &cfg, &cfglen, ERR)) < 0)
 		goto fail;
-	flags = (uint64_t)(c->nstypes & ~CLONE_NEWCGROUP);
-	/* no cgroup to move init into: its cgroup namespace can start now */
-	if (!c->cg)
-		flags |= CLONE_NEWCGROUP;
-	{
-		int keep[] = { parentfd, c->ids.lockfd, lfd };
-
-		c->pid = bs_init_clone(flags, sv[1], keep, 3, &c->pidfd, ERR);
-	}
+	c->pid = bs_init_answer(&c->pidfd, ERR);
 	if (c->pid < 0) {
 		ret = c->pid;
 		c->pid = 0;
 		goto fail;
 	}
-	close(sv[1]);
-	sv[1] = -1;
-	close(parentfd);
-	parentfd = -1;
-	if (lfd >= 0)
-		close(lfd);
-	lfd = -1;
-	c->ctl = sv[0];
-	sv[0] = -1;
 	/* rootless: the init will not be dumpable, and its memory belongs to the
 	 * host's user namespace, so a setns through its pidfd (a ptrace check)
 	 * would fail later; its namespaces are opened now, while it still runs
@@ -652,13 +664,26 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		goto fail;
 	if (c->cg && !self_cg && (ret = bs_cgroup_attach(c->cg, c->pid, ERR)) < 0)
 		goto fail;
-	/* 'G': the init goes on, and reads its config */
-	if (write(c->ctl, "G", 1) != 1 || send(c->ctl, cfg, cfglen, MSG_NOSIGNAL) != (ssize_t)cfglen) {
-		ret = bs_fail(ERR, errno, "starting the context's init");
-		goto fail;
+	/* 'G': the init goes on, and reads its config, with its fds */
+	{
+		struct iovec iov = { cfg, cfglen };
+
+		if (write(c->ctl, "G", 1) != 1)
+			ret = -errno;
+		else
+			ret = bs_send_fdsv(c->ctl, &iov, 1, sendfds, nsend);
+		if (ret < 0) {
+			bs_fail(ERR, -ret, "starting the context's init");
+			goto fail;
+		}
 	}
 	free(cfg);
 	cfg = NULL;
+	close(parentfd);
+	parentfd = -1;
+	if (lfd >= 0)
+		close(lfd);
+	lfd = -1;
 	ret = bs_cinit_recv(c->ctl, &m, 30000);
 	if (ret == -EPIPE)
 		ret = bs_failx(ERR, EIO, "the context's init did not start: %s", init_gone(c));
@@ -680,6 +705,12 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	*out = c;
 	return 0;
 fail:
+	if (asked && c->pid == 0) {
+		/* the zygote's answer must not wait for the next context */
+		c->pid = bs_init_answer(&c->pidfd, NULL, 0);
+		if (c->pid < 0)
+			c->pid = 0;
+	}
 	free(cfg);
 	if (lfd >= 0)
 		close(lfd);

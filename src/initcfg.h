@@ -22,9 +22,11 @@ struct bs_initcfg {
 	uint32_t network_host, single_id_map;
 	uint32_t timeout_s;        /* the context's life, 0: none */
 	int32_t nstypes;           /* CLONE_NEW* of the context */
-	int32_t parentfd;          /* bsrun's pidfd (die with it) */
-	int32_t lockfd;            /* the id slot's lock, held while init lives; -1: none */
-	int32_t lfd;               /* rootless: the namespace socket; -1: none */
+	/* fds, as indexes into those attached to the config message (the
+	 * init turns them into its fd numbers); -1: none */
+	int32_t parentfd;          /* bsrun's pidfd (die with it); required */
+	int32_t lockfd;            /* the id slot's lock, held while init lives */
+	int32_t lfd;               /* rootless: the namespace socket */
 	uint64_t caps, nofile, fsize;
 	const char *cgdirs[BS_INITCFG_CGDIRS]; /* cgroup v1 directories init joins itself */
 	uint32_t ncgdirs;

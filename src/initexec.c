@@ -1,6 +1,7 @@
 /* Starting a context's init through the bsrun-init zygote. */
 #include "initexec.h"
 #include "bserr.h"
+#include "fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,51 +131,12 @@ static int zygote_start(char *err, size_t errlen)
 	return 0;
 }
 
-/* One request to the zygote: its answer, or -errno (-EPIPE: it is gone). */
-static int zygote_ask(const struct bs_zygote_req *r, const int *fds, int nfds)
-{
-	char cbuf[CMSG_SPACE(4 * sizeof(int))];
-	struct iovec iov = { (void *)r, sizeof *r };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds) };
-	struct cmsghdr *cm;
-	struct bs_zygote_ans a;
-	ssize_t n;
-
-	memset(cbuf, 0, sizeof cbuf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
-	do
-		n = sendmsg(zy.sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == ECONNRESET ? -EPIPE : -errno;
-	do
-		n = recv(zy.sock, &a, sizeof a, 0);
-	while (n < 0 && errno == EINTR);
-	if (n == 0 || (n < 0 && errno == ECONNRESET))
-		return -EPIPE;
-	if (n != (ssize_t)sizeof a)
-		return n < 0 ? -errno : -EPROTO;
-	return a.pid;
-}
-
-pid_t bs_init_clone(uint64_t nsflags, int ctl, const int *keep, int nkeep, int *pidfd, char *err, size_t errlen)
+int bs_init_request(uint64_t nsflags, int ctl, char *err, size_t errlen)
 {
 	struct bs_zygote_req r = { .nsflags = nsflags };
-	int fds[4], ret;
+	struct iovec iov = { &r, sizeof r };
+	int ret;
 
-	*pidfd = -1;
-	if (nkeep < 0 || nkeep > 3)
-		return bs_failx(err, errlen, EINVAL, "too many fds for the context's init");
-	fds[r.nfds++] = ctl;
-	for (int i = 0; i < nkeep; i++)
-		if (keep[i] >= 0)
-			fds[r.nfds++] = keep[i];
-	memcpy(r.fds, fds, sizeof fds);
 	if (zy.owner != getpid()) {
 		/* none yet, or our parent's (inherited across a fork): not ours */
 		if (zy.sock >= 0)
@@ -187,25 +149,44 @@ pid_t bs_init_clone(uint64_t nsflags, int ctl, const int *keep, int nkeep, int *
 	for (int attempt = 0;; attempt++) {
 		if (zy.sock < 0 && (ret = zygote_start(err, errlen)) < 0)
 			return ret;
-		ret = zygote_ask(&r, fds, r.nfds);
-		if (ret != -EPIPE || attempt > 0)
+		ret = bs_send_fdsv(zy.sock, &iov, 1, &ctl, 1);
+		if ((ret != -EPIPE && ret != -ECONNRESET) || attempt > 0)
 			break;
 		zygote_stop(); /* it died (killed?): once more with a new one */
 	}
-	if (ret == -EPIPE)
+	if (ret < 0) {
 		zygote_stop();
-	if (ret < 0)
-		return bs_fail(err, errlen, -ret, "clone into new namespaces");
+		return bs_fail(err, errlen, -ret, "asking for a context's init");
+	}
+	return 0;
+}
+
+pid_t bs_init_answer(int *pidfd, char *err, size_t errlen)
+{
+	struct bs_zygote_ans a;
+	ssize_t n;
+	int e;
+
+	*pidfd = -1;
+	do
+		n = recv(zy.sock, &a, sizeof a, 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof a) {
+		e = n < 0 ? errno : n == 0 ? EPIPE : EPROTO;
+		zygote_stop();
+		return bs_fail(err, errlen, e, "the context zygote");
+	}
+	if (a.pid < 0)
+		return bs_fail(err, errlen, -a.pid, "clone into new namespaces");
 	/* our child (the zygote clones with CLONE_PARENT): its pid cannot be
 	 * reused before we reap it */
-	*pidfd = (int)syscall(SYS_pidfd_open, ret, 0);
+	*pidfd = (int)syscall(SYS_pidfd_open, a.pid, 0);
 	if (*pidfd < 0) {
-		int e = errno;
-
-		kill(ret, SIGKILL);
-		while (waitpid(ret, NULL, 0) < 0 && errno == EINTR)
+		e = errno;
+		kill(a.pid, SIGKILL);
+		while (waitpid(a.pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		return bs_fail(err, errlen, e, "pidfd_open of the context's init");
 	}
-	return ret;
+	return a.pid;
 }

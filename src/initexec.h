@@ -9,22 +9,24 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Clones a new init into the namespaces nsflags (CLONE_NEW*), a child of
- * the caller. It waits for a 1-byte message 'G' on ctl (send it once its
- * uid/gid maps are written and it is in its cgroup), then reads its config
- * (initcfg.h) from ctl. It holds ctl and keep[0..nkeep) (at most 3, -1
- * ignored), under the same numbers as the caller, and no other fd of the
- * caller's. Starts the zygote first when this process has none (or it
- * died). Returns the init's pid, *pidfd its pidfd, or -errno with a message
- * in err. Not thread-safe. */
-pid_t bs_init_clone(uint64_t nsflags, int ctl, const int *keep, int nkeep, int *pidfd, char *err, size_t errlen);
+/* Asks the zygote for a new init in the namespaces nsflags (CLONE_NEW*),
+ * a child of the caller, holding ctl (and no other fd of the caller's). It
+ * waits for a 1-byte message 'G' on ctl (send it once its uid/gid maps are
+ * written and it is in its cgroup), then for its config (initcfg.h, with
+ * the fds it names attached). Starts the zygote first when this process has
+ * none (or it died or was started under other credentials). The clone runs
+ * while the caller goes on: bs_init_answer gets its result. 0 or -errno
+ * with a message in err. Not thread-safe. */
+int bs_init_request(uint64_t nsflags, int ctl, char *err, size_t errlen);
 
-/* The zygote's wire format: a request (one message, the fds attached as
- * SCM_RIGHTS, ctl first) and its answer. */
+/* The answer to bs_init_request: the init's pid (*pidfd its pidfd), or
+ * -errno with a message in err. */
+pid_t bs_init_answer(int *pidfd, char *err, size_t errlen);
+
+/* The zygote's wire format: a request (one message, ctl attached as
+ * SCM_RIGHTS) and its answer. */
 struct bs_zygote_req {
 	uint64_t nsflags;
-	int32_t fds[4]; /* the numbers the fds must get in the init */
-	int32_t nfds;
 };
 struct bs_zygote_ans {
 	int32_t pid; /* or -errno */

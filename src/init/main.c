@@ -17,6 +17,7 @@
 #include "cinit.h"
 #include "initcfg.h"
 #include "initexec.h"
+#include "fdpass.h"
 #include "ns.h"
 #include "procsetup.h"
 #include "reslimits.h"
@@ -240,6 +241,12 @@ out:
 	return pid;
 }
 
+/* The fd at index i of those the config came with, or -1. */
+static int take_fd(const int *fds, int nfds, int i)
+{
+	return i >= 0 && i < nfds ? fds[i] : -1;
+}
+
 /* The init proper, in its new namespaces: waits for 'G' (its uid/gid maps
  * are written, it is in its cgroup), reads its config, sets the context up,
  * answers 'R' (or 'E'), runs the init loop. */
@@ -248,7 +255,7 @@ static _Noreturn void init_main(int ctl)
 	char err[240] = "", go = 0, *buf;
 	sigset_t none;
 	ssize_t n;
-	int nullfd, ret;
+	int nullfd, ret, fds[3], nfds = 0;
 
 	prctl(PR_SET_NAME, "bsrun-init", 0L, 0L, 0L);
 	sigemptyset(&none); /* the zygote blocks every signal; dispositions are its defaults */
@@ -264,13 +271,14 @@ static _Noreturn void init_main(int ctl)
 	while (n < 0 && errno == EINTR);
 	if (n <= 0 || n > BS_INITCFG_MAX || !(buf = malloc((size_t)n)))
 		_exit(1);
-	do
-		n = recv(ctl, buf, BS_INITCFG_MAX, MSG_TRUNC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0 || n > BS_INITCFG_MAX || bs_initcfg_unpack(buf, (size_t)n, &cfg) < 0) {
+	n = bs_recv_fds(ctl, buf, (size_t)n, fds, 3, &nfds, 0);
+	if (n <= 0 || bs_initcfg_unpack(buf, (size_t)n, &cfg) < 0 || !(cfg.parentfd = take_fd(fds, nfds, cfg.parentfd), 1) ||
+	    cfg.parentfd < 0) {
 		bs_cinit_send(ctl, 'E', EPROTO, "the context's init got a bad config");
 		_exit(1);
 	}
+	cfg.lockfd = take_fd(fds, nfds, cfg.lockfd);
+	cfg.lfd = take_fd(fds, nfds, cfg.lfd);
 	/* stdin and stdout: /dev/null; stderr stays for diagnostics */
 	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0)
@@ -288,61 +296,19 @@ static _Noreturn void init_main(int ctl)
 	bs_cinit_run(ctl, cfg.timeout_s, cfg.lfd, cfg.nstypes, spawn, NULL);
 }
 
-/* Moves the received fds to the numbers the request names (bsrun's), in
- * the new init, which may hold other fds there (they go). */
-static int place_fds(const int *got, const int32_t *want, int n)
-{
-	int tmp[4], hi = 3;
-
-	for (int i = 0; i < n; i++) {
-		hi = got[i] >= hi ? got[i] + 1 : hi;
-		hi = want[i] >= hi ? want[i] + 1 : hi;
-	}
-	/* first out of the way of every wanted number, then into place */
-	for (int i = 0; i < n; i++)
-		if ((tmp[i] = fcntl(got[i], F_DUPFD, hi)) < 0)
-			return -errno;
-	for (int i = 0; i < n; i++)
-		if (dup2(tmp[i], want[i]) < 0)
-			return -errno;
-	for (int i = 0; i < n; i++)
-		close(tmp[i]);
-	return 0;
-}
-
 /* One request: clone an init into the namespaces asked for, as a child of
- * bsrun (CLONE_PARENT); answer its pid or -errno. */
+ * bsrun (CLONE_PARENT), holding the control socket the request came with;
+ * answer its pid or -errno. */
 static void zygote_one(int sock)
 {
-	char cbuf[CMSG_SPACE(4 * sizeof(int))];
 	struct bs_zygote_req r;
 	struct bs_zygote_ans a = { -EPROTO };
-	struct iovec iov = { &r, sizeof r };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-	struct cmsghdr *cm;
-	int fds[4], nfds = 0;
-	ssize_t n;
+	int ctl = -1, nfds = 0;
+	ssize_t n = bs_recv_fds(sock, &r, sizeof r, &ctl, 1, &nfds, 0);
 
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
+	if (n == 0 || (n < 0 && n != -EMSGSIZE && n != -EINTR))
 		_exit(0); /* bsrun is gone */
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-
-			for (int i = 0; i < k; i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
-				if (nfds < 4)
-					fds[nfds++] = fd;
-				else
-					close(fd);
-			}
-		}
-	if (n == (ssize_t)sizeof r && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && r.nfds >= 1 && r.nfds == nfds &&
+	if (n == (ssize_t)sizeof r && nfds == 1 &&
 	    !(r.nsflags & ~(uint64_t)(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
 				     CLONE_NEWNET | CLONE_NEWCGROUP))) {
 		struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls; } ca = {
@@ -352,14 +318,12 @@ static void zygote_one(int sock)
 
 		if (pid == 0) {
 			close(sock);
-			if (place_fds(fds, r.fds, nfds) < 0)
-				_exit(1);
-			init_main(r.fds[0]);
+			init_main(ctl);
 		}
 		a.pid = pid < 0 ? -errno : pid;
 	}
-	for (int i = 0; i < nfds; i++)
-		close(fds[i]);
+	if (nfds)
+		close(ctl);
 	if (send(sock, &a, sizeof a, MSG_NOSIGNAL) < 0)
 		_exit(0);
 }
@@ -369,7 +333,7 @@ static void zygote_one(int sock)
  * with bsrun. Every signal stays blocked (bsrun set that for the exec). */
 static _Noreturn void zygote(int sock, pid_t parent)
 {
-	int keep[] = { 2, sock }, nullfd;
+	int keep[] = { 0, 1, 2, sock }, nullfd;
 	sigset_t all;
 
 	prctl(PR_SET_NAME, "bsrun-zygote", 0L, 0L, 0L);
@@ -383,7 +347,7 @@ static _Noreturn void zygote(int sock, pid_t parent)
 	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0)
 		_exit(1);
-	bs_close_except(keep, 2);
+	bs_close_except(keep, sizeof keep / sizeof *keep);
 	for (;;)
 		zygote_one(sock);
 }
