@@ -684,6 +684,9 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	if (lfd >= 0)
 		close(lfd);
 	lfd = -1;
+	/* the registry entry while the init sets up (a failed context's goes
+	 * with its id slot) */
+	describe_pid(c);
 	ret = bs_cinit_recv(c->ctl, &m, 30000);
 	if (ret == -EPIPE)
 		ret = bs_failx(ERR, EIO, "the context's init did not start: %s", init_gone(c));
@@ -701,7 +704,6 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	}
 	if (self_cg)
 		bs_cgroup_undelegate(c->cg);
-	describe_pid(c);
 	*out = c;
 	return 0;
 fail:
