@@ -15,6 +15,7 @@
 #include "procsetup.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -524,9 +525,8 @@ static int pack_init_cfg(const struct bs_ctx *c, const struct bs_ctx_opts *o, in
 		ic.rootfs_flags |= BS_ROOTFS_DEVPTS_GID5;
 	if (self_cg && (n = bs_cgroup_self_dirs(c->cg, ic.cgdirs, BS_INITCFG_CGDIRS)) > 0)
 		ic.ncgdirs = (uint32_t)n;
-	if ((n = bs_seccomp_progs(c->filter, ic.progs, BS_INITCFG_PROGS)) < 0)
-		return bs_fail(ERR, -n, "the seccomp filter for the context's init");
-	ic.nprogs = (uint32_t)n;
+	ic.progs[0] = *bs_seccomp_prog(c->filter);
+	ic.nprogs = 1;
 	if ((ret = bs_initcfg_pack(&ic, buf, len)) < 0)
 		return bs_fail(ERR, -ret, "the context's init config");
 	return 0;

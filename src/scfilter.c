@@ -22,8 +22,7 @@
 #include <unistd.h>
 
 struct bs_seccomp {
-	struct sock_fprog allow; /* the allowlist */
-	struct sock_fprog args;  /* the argument rules */
+	struct sock_fprog prog; /* the allowlist, then the argument rules (merge()) */
 };
 
 /* Allowed syscalls, all ABIs (names a given ABI lacks are skipped there). */
@@ -134,7 +133,7 @@ static int in_list(const char *const *list, const char *name)
 	return 0;
 }
 
-/* ---- the argument rules: classic BPF built by hand ---- */
+/* ---- the argument rules: classic BPF built by hand, run after the allowlist ---- */
 
 struct bpf {
 	struct sock_filter *v;
@@ -266,7 +265,7 @@ static int build_args(struct sock_fprog *out)
 	} else {
 		emit_arch(&b, native, &native, 1);
 	}
-	emit(&b, BPF_RET | BPF_K, 0, 0, RET_ALLOW); /* other ABIs: the allowlist kills */
+	emit(&b, BPF_RET | BPF_K, 0, 0, RET_ALLOW); /* other ABIs: the allowlist killed them already */
 	if (b.oom) {
 		free(b.v);
 		return b.oom == 1 ? -ENOMEM : -EINVAL;
@@ -327,28 +326,70 @@ out:
 	return ret;
 }
 
-static int copy_prog(struct sock_fprog *to, const struct sock_fprog *from)
-{
-	size_t len = from->len * sizeof *from->filter;
+/* ---- one program: the allowlist, then the argument rules ---- */
 
-	to->filter = malloc(len);
-	if (!to->filter)
+/*
+ * The context used to load the two programs as two filters (argument rules
+ * first, allowlist last). For each syscall the kernel (seccomp_run_filters)
+ * runs the newest filter first and keeps an answer only if its action is
+ * strictly stricter (KILL_PROCESS < KILL_THREAD < ... < ERRNO < ... < ALLOW;
+ * the errno is not part of the comparison), so the pair answered:
+ *  - the allowlist's answer whenever it is not ALLOW: a foreign ABI's kill,
+ *    ERRNO(EPERM) for a denied syscall, ERRNO(ENOSYS) for an unknown one --
+ *    even where an argument rule refused too (a policy denying `socket` made
+ *    socket(AF_PACKET) fail with EPERM, not EAFNOSUPPORT: the same action,
+ *    and the allowlist's came first);
+ *  - the argument rules' answer (ALLOW or their ERRNO) when the allowlist
+ *    allows.
+ * Running the allowlist first and going on to the argument rules where it
+ * would allow gives exactly that: each of the allowlist's `ret ALLOW` becomes
+ * a jump to the argument rules' first instruction; everything else stays. The
+ * allowlist's own jumps stay inside it (a valid program never jumps past its
+ * end), so their relative offsets hold. The argument rules need no state from
+ * before: they load arch, nr and each argument themselves and never use X or
+ * the scratch memory (libseccomp's allowlist does not either: it is loads of
+ * arch, nr and, for i386's socketcall, args[0]; jeq/jgt/ja; ret k).
+ */
+static int merge(const struct sock_fprog *allow, const struct sock_fprog *args, struct sock_fprog *out)
+{
+	size_t n = (size_t)allow->len + args->len;
+	struct sock_filter *v;
+
+	if (n > BPF_MAXINSNS)
+		return -E2BIG;
+	if (!allow->len || !args->len)
+		return -EINVAL;
+	v = malloc(n * sizeof *v);
+	if (!v)
 		return -ENOMEM;
-	memcpy(to->filter, from->filter, len);
-	to->len = from->len;
+	memcpy(v, allow->filter, allow->len * sizeof *v);
+	memcpy(v + allow->len, args->filter, args->len * sizeof *v);
+	for (size_t i = 0; i < allow->len; i++) {
+		if (BPF_CLASS(v[i].code) != BPF_RET)
+			continue;
+		if (BPF_RVAL(v[i].code) != BPF_K) { /* a computed answer might be ALLOW */
+			free(v);
+			return -EINVAL;
+		}
+		if (v[i].k == SECCOMP_RET_ALLOW)
+			v[i] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)(allow->len - i - 1));
+	}
+	out->filter = v;
+	out->len = (unsigned short)n;
 	return 0;
 }
 
 static struct bs_seccomp *dup_filter(const struct bs_seccomp *f)
 {
 	struct bs_seccomp *d = calloc(1, sizeof *d);
+	size_t len = f->prog.len * sizeof *f->prog.filter;
 
-	if (!d)
-		return NULL;
-	if (copy_prog(&d->allow, &f->allow) < 0 || copy_prog(&d->args, &f->args) < 0) {
-		bs_seccomp_free(d);
+	if (!d || !(d->prog.filter = malloc(len))) {
+		free(d);
 		return NULL;
 	}
+	memcpy(d->prog.filter, f->prog.filter, len);
+	d->prog.len = f->prog.len;
 	return d;
 }
 
@@ -374,6 +415,7 @@ int bs_seccomp_build(const char *const *allow, const char *const *deny, struct b
 static int build(const char *const *allow, const char *const *deny, struct bs_seccomp **out,
 		 char *err, size_t errlen)
 {
+	struct sock_fprog allowp = { 0 }, argsp = { 0 };
 	struct bs_seccomp *f;
 	scmp_filter_ctx ctx;
 	int ret = 0;
@@ -425,31 +467,42 @@ static int build(const char *const *allow, const char *const *deny, struct bs_se
 			ret = add_rule(ctx, SCMP_ACT_ERRNO(EPERM), *p, 1, err, errlen);
 	if (ret < 0)
 		goto fail;
-	if ((ret = export_bpf(ctx, &f->allow)) < 0) {
+	if ((ret = export_bpf(ctx, &allowp)) < 0) {
 		bs_fail(err, errlen, -ret, "seccomp: exporting the allowlist");
 		goto fail;
 	}
-	if ((ret = build_args(&f->args)) < 0) {
+	if ((ret = build_args(&argsp)) < 0) {
 		bs_fail(err, errlen, -ret, "seccomp: building the argument rules");
 		goto fail;
 	}
+	if ((ret = merge(&allowp, &argsp, &f->prog)) < 0) {
+		bs_fail(err, errlen, -ret, "seccomp: merging the allowlist (%u instructions) and the argument rules (%u)",
+			allowp.len, argsp.len);
+		goto fail;
+	}
+	free(allowp.filter);
+	free(argsp.filter);
 	seccomp_release(ctx);
 	*out = f;
 	return 0;
 fail_rc:
 	bs_fail(err, errlen, -ret, "seccomp: filter setup");
 fail:
+	free(allowp.filter);
+	free(argsp.filter);
 	seccomp_release(ctx);
 	bs_seccomp_free(f);
 	return ret;
 }
 
+const struct sock_fprog *bs_seccomp_prog(const struct bs_seccomp *f)
+{
+	return &f->prog;
+}
+
 int bs_seccomp_apply(const struct bs_seccomp *f)
 {
-	/* argument rules first: the allowlist, loaded last, must not stop prctl */
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &f->args, 0L, 0L) < 0)
-		return -errno;
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &f->allow, 0L, 0L) < 0)
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &f->prog, 0L, 0L) < 0)
 		return -errno;
 	return 0;
 }
@@ -458,16 +511,6 @@ void bs_seccomp_free(struct bs_seccomp *f)
 {
 	if (!f)
 		return;
-	free(f->allow.filter);
-	free(f->args.filter);
+	free(f->prog.filter);
 	free(f);
-}
-
-int bs_seccomp_progs(const struct bs_seccomp *f, struct sock_fprog *v, int max)
-{
-	if (max < 2)
-		return -E2BIG;
-	v[0] = f->args; /* argument rules first: the allowlist, loaded last, must not stop prctl */
-	v[1] = f->allow;
-	return 2;
 }

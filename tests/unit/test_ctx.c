@@ -1355,6 +1355,8 @@ START_TEST(test_first_command)
 		ck_assert_msg(strstr(first, "NoNewPrivs:\t1\n") && strstr(first, "Seccomp:\t2\n") &&
 				      strstr(first, "\n0022\n") && strstr(first, "SigBlk:\t0000000000000000\n"),
 			      "%s", first);
+		/* one seccomp filter, not one per part (Seccomp_filters: from Linux 5.10 on) */
+		ck_assert_msg(!strstr(first, "Seccomp_filters:") || strstr(first, "Seccomp_filters:\t1\n"), "%s", first);
 		snprintf(expect, sizeof expect, "CapBnd:\t%016" PRIx64 "\n", o.caps);
 		ck_assert_msg(strstr(first, expect), "expected %s in\n%s", expect, first);
 		snprintf(expect, sizeof expect, "CapEff:\t%016" PRIx64 "\n", variant ? (uint64_t)0 : o.caps);
