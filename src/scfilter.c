@@ -329,7 +329,7 @@ out:
 /* ---- one program: the allowlist, then the argument rules ---- */
 
 /*
- * The context used to load the two programs as two filters (argument rules
+ * bsrun used to load the two programs as two filters (argument rules
  * first, allowlist last). For each syscall the kernel (seccomp_run_filters)
  * runs the newest filter first and keeps an answer only if its action is
  * strictly stricter (KILL_PROCESS < KILL_THREAD < ... < ERRNO < ... < ALLOW;
