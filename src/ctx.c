@@ -807,30 +807,15 @@ static _Noreturn void exec_command(struct bs_ctx *c, char *const argv[], const s
 {
 	int want[3] = { eo->stdin_fd, eo->stdout_fd, eo->stderr_fd }, fds[3];
 	char err[240] = "";
-	int ret, rootfd, cwdfd;
+	int ret;
 	const char *cwd = eo->cwd ? eo->cwd : "/";
 
 	if ((ret = bs_not_dumpable(err, sizeof err)) < 0)
 		goto fail;
 	bs_reset_signals();
 	umask(022);
-	for (int i = 0; i < 3; i++) {
-		fds[i] = want[i] < 0 ? open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
-				     : fcntl(want[i], F_DUPFD_CLOEXEC, 10);
-		if (fds[i] < 0) {
-			ret = bs_fail(err, sizeof err, errno, "stdio fd %d", want[i]);
-			goto fail;
-		}
-	}
-	/* exec-cd: resolve cwd inside the context's root */
-	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cwdfd = rootfd < 0 ? -errno : bs_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY);
-	if (cwdfd < 0 || fchdir(cwdfd) < 0) {
-		ret = bs_fail(err, sizeof err, cwdfd < 0 ? -cwdfd : errno, "working directory %s", cwd);
+	if ((ret = bs_stdio_cwd(want, cwd, fds, err, sizeof err)) < 0)
 		goto fail;
-	}
-	close(cwdfd);
-	close(rootfd);
 	if ((ret = bs_rlimits_apply(c->nofile, c->fsize)) < 0) {
 		bs_fail(err, sizeof err, -ret, "setrlimit");
 		goto fail;

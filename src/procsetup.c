@@ -2,8 +2,10 @@
 #include "procsetup.h"
 #include "bserr.h"
 #include "caps.h"
+#include "rootfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -94,6 +96,33 @@ int bs_drop_privileges(uint64_t bound, uint64_t caps, char *err, size_t errlen)
 		return ret;
 	if ((ret = bs_caps_no_new_privs()) < 0)
 		return bs_fail(ERR, -ret, "PR_SET_NO_NEW_PRIVS");
+	return 0;
+}
+
+int bs_stdio_cwd(const int want[3], const char *cwd, int fds[3], char *err, size_t errlen)
+{
+	int rootfd, cwdfd;
+
+	for (int i = 0; i < 3; i++) {
+		fds[i] = want[i] < 0 ? open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
+				     : fcntl(want[i], F_DUPFD_CLOEXEC, 10);
+		if (fds[i] < 0)
+			return bs_fail(ERR, errno, "stdio fd %d", want[i] < 0 ? i : want[i]);
+	}
+	/* exec-cd: resolve cwd inside the context's root */
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cwdfd = rootfd < 0 ? -errno : bs_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY);
+	if (cwdfd < 0 || fchdir(cwdfd) < 0) {
+		int e = cwdfd < 0 ? -cwdfd : errno;
+
+		if (cwdfd >= 0)
+			close(cwdfd);
+		if (rootfd >= 0)
+			close(rootfd);
+		return bs_fail(ERR, e, "working directory %s", cwd);
+	}
+	close(cwdfd);
+	close(rootfd);
 	return 0;
 }
 

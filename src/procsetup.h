@@ -42,6 +42,11 @@ int bs_not_dumpable(char *err, size_t errlen);
  * seccomp comes separately, last. */
 int bs_drop_privileges(uint64_t bound, uint64_t caps, char *err, size_t errlen);
 
+/* A command's stdio and working directory: fds[i] gets a copy of want[i]
+ * (numbered 10 or above, close-on-exec), or /dev/null where want[i] is -1;
+ * cwd is resolved inside the process's root (symlinks may not leave it). */
+int bs_stdio_cwd(const int want[3], const char *cwd, int fds[3], char *err, size_t errlen);
+
 /* A command's last steps before its exec: a new session (no controlling
  * terminal, so TIOCSTI cannot reach the host's), fds[0..2] as its stdio,
  * every other fd marked close-on-exec (an error fd must live until then). */

@@ -101,7 +101,7 @@ static int first_main(void *p)
 {
 	struct first_args *a = p;
 	char err[240] = "";
-	int ret, fds[3], rootfd, cwdfd;
+	int ret, fds[3];
 	sigset_t none;
 
 	sigemptyset(&none);
@@ -109,22 +109,8 @@ static int first_main(void *p)
 	if ((ret = bs_not_dumpable(err, sizeof err)) < 0)
 		goto fail;
 	umask(022);
-	for (int i = 0; i < 3; i++) {
-		fds[i] = a->fds[i] < 0 ? open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
-				       : fcntl(a->fds[i], F_DUPFD_CLOEXEC, 10);
-		if (fds[i] < 0) {
-			ret = bs_fail(err, sizeof err, errno, "stdio fd %d", i);
-			goto fail;
-		}
-	}
-	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cwdfd = rootfd < 0 ? -errno : bs_open_in_root(rootfd, a->cwd, O_PATH | O_DIRECTORY);
-	if (cwdfd < 0 || fchdir(cwdfd) < 0) {
-		ret = bs_fail(err, sizeof err, cwdfd < 0 ? -cwdfd : errno, "working directory %s", a->cwd);
+	if ((ret = bs_stdio_cwd(a->fds, a->cwd, fds, err, sizeof err)) < 0)
 		goto fail;
-	}
-	close(cwdfd);
-	close(rootfd);
 	if (setresgid(a->gid, a->gid, a->gid) < 0) {
 		ret = bs_fail(err, sizeof err, errno, "setresgid %u", (unsigned)a->gid);
 		goto fail;

@@ -78,6 +78,7 @@ int main(void)
 	srunner_add_suite(sr, image_suite());
 	srunner_add_suite(sr, stale_suite());
 	srunner_add_suite(sr, scfilter_suite());
+	srunner_add_suite(sr, initcfg_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1322,6 +1322,110 @@ END_TEST
 /* The first command of a context is started by its init (no exec helper,
  * no setns), later ones by migration: both get the same namespaces, cgroup,
  * ids, capabilities, NO_NEW_PRIVS, seccomp filters, signals and umask. */
+/* The pid of our child process whose name is comm, or 0. */
+static pid_t child_named(const char *comm)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (!found && (e = readdir(d))) {
+		char path[300], buf[512], *p;
+		FILE *f;
+		long pid, ppid;
+
+		if ((pid = strtol(e->d_name, &p, 10)) <= 0 || *p)
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+		if (!(f = fopen(path, "re")))
+			continue;
+		if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && sscanf(p + 2, "%*c %ld", &ppid) == 1 &&
+		    ppid == (long)getpid() && strncmp(strchr(buf, '(') + 1, comm, strlen(comm)) == 0 &&
+		    strchr(buf, '(')[1 + strlen(comm)] == ')')
+			found = (pid_t)pid;
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The init is bsrun-init run from the sealed memfd, forked by the zygote (a
+ * child of ours); a killed zygote is replaced at the next create. */
+START_TEST(test_zygote)
+{
+	struct bs_ctx_opts o;
+	struct bs_ctx *c;
+	char path[64], exe[256];
+	pid_t z, z2;
+	ssize_t n;
+	int st;
+
+	NEED_CTX();
+	base_opts(&o);
+	c = make(&o);
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)bs_ctx_pid(c));
+	n = readlink(path, exe, sizeof exe - 1);
+	ck_assert_int_gt(n, 0);
+	exe[n] = '\0';
+	ck_assert_msg(strncmp(exe, "/memfd:bsrun-init", 17) == 0, "init runs %s", exe);
+	/* the init is our child (CLONE_PARENT), still running */
+	ck_assert_int_eq(waitpid(bs_ctx_pid(c), &st, WNOHANG), 0);
+	z = child_named("bsrun-zygote");
+	ck_assert_int_gt(z, 0);
+	bs_ctx_free(c);
+	/* the memfd bsrun runs bsrun-init from is sealed: no write, no resize */
+	{
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *e;
+		int found = 0;
+
+		ck_assert_ptr_nonnull(d);
+		while ((e = readdir(d))) {
+			char fdpath[300], target[256];
+			ssize_t k;
+			int fd = atoi(e->d_name);
+
+			snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%s", e->d_name);
+			k = readlink(fdpath, target, sizeof target - 1);
+			if (k <= 0)
+				continue;
+			target[k] = '\0';
+			if (strncmp(target, "/memfd:bsrun-init", 17) != 0)
+				continue;
+			found = 1;
+			ck_assert_int_lt(write(fd, "x", 1), 0);
+			ck_assert_int_eq(errno, EPERM);
+			ck_assert_int_lt(ftruncate(fd, 0), 0);
+			ck_assert_int_eq(errno, EPERM);
+			ck_assert_int_eq(fcntl(fd, F_GET_SEALS) & (F_SEAL_WRITE | F_SEAL_SEAL | F_SEAL_GROW | F_SEAL_SHRINK),
+					 F_SEAL_WRITE | F_SEAL_SEAL | F_SEAL_GROW | F_SEAL_SHRINK);
+		}
+		closedir(d);
+		ck_assert_msg(found, "no bsrun-init memfd among our fds");
+	}
+	ck_assert_int_eq(kill(z, SIGKILL), 0);
+	{
+		/* dead (a zombie until bsrun reaps it), then the next create */
+		siginfo_t si;
+
+		memset(&si, 0, sizeof si);
+		ck_assert_int_eq(waitid(P_PID, (id_t)z, &si, WEXITED | WNOWAIT), 0);
+	}
+	c = make(&o);
+	{
+		char out[64];
+
+		ck_assert_int_eq(RUN(c, &st, out, "true"), 0);
+	}
+	z2 = child_named("bsrun-zygote");
+	ck_assert_int_gt(z2, 0);
+	ck_assert_int_ne(z2, z);
+	ck_assert_int_eq(kill(z, 0), -1); /* the old one was reaped */
+	bs_ctx_free(c);
+}
+END_TEST
+
 START_TEST(test_first_command)
 {
 	char *const state[] = { "sh", "-c",
@@ -1415,6 +1519,7 @@ Suite *ctx_suite(void)
 	tcase_add_test(tc, test_seccomp_denied);
 	tcase_add_test(tc, test_seccomp_args);
 	tcase_add_test(tc, test_privileges);
+	tcase_add_test(tc, test_zygote);
 	tcase_add_test(tc, test_first_command);
 	tcase_add_test(tc, test_cwd_env);
 	tcase_add_test(tc, test_timeouts);

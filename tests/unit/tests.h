@@ -33,6 +33,7 @@ Suite *rpmhdr_suite(void);
 Suite *image_suite(void);
 Suite *stale_suite(void);
 Suite *scfilter_suite(void);
+Suite *initcfg_suite(void);
 
 /* The bs.rpm tests, added to the repo suite's test case (it builds the fixtures). */
 void repo_lua_tests(TCase *tc);
