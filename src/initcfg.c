@@ -137,23 +137,30 @@ static void *take(struct rbuf *r, size_t n)
 	return v;
 }
 
-static uint32_t get_u32(struct rbuf *r)
+/* n bytes into v (zeros past the end, which marks r bad). */
+static void get(struct rbuf *r, void *v, size_t n)
 {
-	uint32_t v = 0;
-	void *p = take(r, sizeof v);
+	void *p = take(r, n);
 
 	if (p)
-		memcpy(&v, p, sizeof v);
+		memcpy(v, p, n);
+	else
+		memset(v, 0, n);
+}
+
+static uint32_t get_u32(struct rbuf *r)
+{
+	uint32_t v;
+
+	get(r, &v, sizeof v);
 	return v;
 }
 
 static uint64_t get_u64(struct rbuf *r)
 {
-	uint64_t v = 0;
-	void *p = take(r, sizeof v);
+	uint64_t v;
 
-	if (p)
-		memcpy(&v, p, sizeof v);
+	get(r, &v, sizeof v);
 	return v;
 }
 
