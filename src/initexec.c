@@ -102,8 +102,16 @@ static void zygote_stop(void)
 	zy.owner = 0;
 }
 
+/* At exit: the zygote goes with us, reaped (not left as a zombie for PID 1). */
+static void zygote_atexit(void)
+{
+	if (zy.owner == getpid())
+		zygote_stop();
+}
+
 static int zygote_start(char *err, size_t errlen)
 {
+	static pid_t registered;
 	int memfd = init_memfd(err, errlen), sv[2], e;
 	sigset_t all, old;
 	pid_t pid, self = getpid();
@@ -124,6 +132,8 @@ static int zygote_start(char *err, size_t errlen)
 		close(sv[0]);
 		return bs_fail(err, errlen, e, "starting the context zygote");
 	}
+	if (registered != self && atexit(zygote_atexit) == 0)
+		registered = self;
 	zy.pid = pid;
 	zy.owner = self;
 	zy.euid = geteuid();
