@@ -39,18 +39,29 @@ int bs_send_fdsv(int sock, const struct iovec *iov, int niov, const int *fds, in
 
 ssize_t bs_recv_fds(int sock, void *buf, size_t size, int *fds, int max, int *nfds, int flags)
 {
-	char cbuf[CMSG_SPACE(BS_FDPASS_MAX * sizeof(int))];
+	return bs_recv_fds_cred(sock, buf, size, fds, max, nfds, flags, NULL);
+}
+
+ssize_t bs_recv_fds_cred(int sock, void *buf, size_t size, int *fds, int max, int *nfds, int flags,
+			 struct ucred *cred)
+{
+	char cbuf[CMSG_SPACE(BS_FDPASS_MAX * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
 	struct iovec iov = { buf, size };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
 	ssize_t n;
 
 	*nfds = 0;
+	if (cred)
+		memset(cred, 0, sizeof *cred);
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS && cred &&
+		    cm->cmsg_len == CMSG_LEN(sizeof *cred))
+			memcpy(cred, CMSG_DATA(cm), sizeof *cred);
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {

@@ -3,6 +3,7 @@
 #define BSRUN_FDPASS_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -18,5 +19,10 @@ int bs_send_fdsv(int sock, const struct iovec *iov, int niov, const int *fds, in
  * length (0: end of file), -EMSGSIZE when the message or its fds were cut
  * (its fds closed), or -errno; retries on EINTR. */
 ssize_t bs_recv_fds(int sock, void *buf, size_t size, int *fds, int max, int *nfds, int flags);
+
+/* Like bs_recv_fds; with cred, the sender's credentials as the kernel
+ * attached them (SO_PASSCRED on sock) go to *cred, pid 0 when absent. */
+ssize_t bs_recv_fds_cred(int sock, void *buf, size_t size, int *fds, int max, int *nfds, int flags,
+			 struct ucred *cred);
 
 #endif

@@ -120,6 +120,15 @@ static int zygote_start(char *err, size_t errlen)
 		return memfd;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return bs_fail(err, errlen, errno, "socketpair for the context zygote");
+	/* the kernel attaches each request's sender (pid, uid) for the zygote
+	 * to check: only this process may ask, not a child of ours that
+	 * inherited the socket (a function run inside a context, say) */
+	if (setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0) {
+		e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return bs_fail(err, errlen, e, "socket options for the context zygote");
+	}
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
@@ -169,6 +178,11 @@ int bs_init_request(uint64_t nsflags, int ctl, char *err, size_t errlen)
 		return bs_fail(err, errlen, -ret, "asking for a context's init");
 	}
 	return 0;
+}
+
+int bs_init_zygote_sock(void)
+{
+	return zy.owner == getpid() ? zy.sock : -1;
 }
 
 pid_t bs_init_answer(int *pidfd, char *err, size_t errlen)

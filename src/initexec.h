@@ -23,6 +23,10 @@ int bs_init_request(uint64_t nsflags, int ctl, char *err, size_t errlen);
  * -errno with a message in err. */
 pid_t bs_init_answer(int *pidfd, char *err, size_t errlen);
 
+/* This process's end of its zygote's socket, -1 when it has none (for
+ * tests: the zygote answers only the process that started it). */
+int bs_init_zygote_sock(void);
+
 /* The zygote's wire format: a request (one message, ctl attached as
  * SCM_RIGHTS) and its answer. */
 struct bs_zygote_req {

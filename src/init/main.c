@@ -285,16 +285,21 @@ static _Noreturn void init_main(int ctl)
 /* One request: clone an init into the namespaces asked for, as a child of
  * bsrun (CLONE_PARENT), holding the control socket the request came with;
  * answer its pid or -errno. */
-static void zygote_one(int sock)
+static void zygote_one(int sock, pid_t parent)
 {
 	struct bs_zygote_req r;
 	struct bs_zygote_ans a = { -EPROTO };
 	int ctl = -1, nfds = 0;
-	ssize_t n = bs_recv_fds(sock, &r, sizeof r, &ctl, 1, &nfds, 0);
+	struct ucred cred;
+	ssize_t n = bs_recv_fds_cred(sock, &r, sizeof r, &ctl, 1, &nfds, 0, &cred);
 
 	if (n == 0 || (n < 0 && n != -EMSGSIZE && n != -EINTR))
 		_exit(0); /* bsrun is gone */
-	if (n == (ssize_t)sizeof r && nfds == 1 &&
+	/* only bsrun itself: a child of it that inherited the socket (a
+	 * function run in a context) must not get inits made on the host */
+	if (cred.pid != parent || cred.uid != getuid())
+		a.pid = -EPERM;
+	else if (n == (ssize_t)sizeof r && nfds == 1 &&
 	    !(r.nsflags & ~(uint64_t)(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
 				     CLONE_NEWNET | CLONE_NEWCGROUP))) {
 		struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls; } ca = {
@@ -335,7 +340,7 @@ static _Noreturn void zygote(int sock, pid_t parent)
 		_exit(1);
 	bs_close_except(keep, sizeof keep / sizeof *keep);
 	for (;;)
-		zygote_one(sock);
+		zygote_one(sock, parent);
 }
 
 int main(int argc, char **argv)

@@ -5,6 +5,8 @@
 #include "lstate.h"
 #include "cinit.h"
 #include "ctx.h"
+#include "fdpass.h"
+#include "initexec.h"
 #include "reslimits.h"
 #include "scfilter.h"
 #include "tests.h"
@@ -20,6 +22,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1403,6 +1406,29 @@ START_TEST(test_zygote)
 		}
 		closedir(d);
 		ck_assert_msg(found, "no bsrun-init memfd among our fds");
+	}
+	/* only the process that started the zygote may ask it: a child that
+	 * inherited the socket (a function run in a context) is refused */
+	{
+		int zs = bs_init_zygote_sock(), cst;
+		pid_t k;
+
+		ck_assert_int_ge(zs, 0);
+		k = fork();
+		ck_assert_int_ge(k, 0);
+		if (k == 0) {
+			struct bs_zygote_req r = { .nsflags = CLONE_NEWUSER | CLONE_NEWNS };
+			struct bs_zygote_ans a = { 0 };
+			struct iovec iov = { &r, sizeof r };
+			int sp[2];
+
+			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
+			    bs_send_fdsv(zs, &iov, 1, &sp[1], 1) < 0 || recv(zs, &a, sizeof a, 0) != (ssize_t)sizeof a)
+				_exit(2);
+			_exit(a.pid == -EPERM ? 0 : 1);
+		}
+		ck_assert_int_eq(waitpid(k, &cst, 0), k);
+		ck_assert_msg(WIFEXITED(cst) && WEXITSTATUS(cst) == 0, "a child of ours got an init (status 0x%x)", cst);
 	}
 	ck_assert_int_eq(kill(z, SIGKILL), 0);
 	{
