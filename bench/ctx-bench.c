@@ -114,10 +114,27 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
+static char tmp[] = "/tmp/bsrun-bench-XXXXXX";
+
+/* At exit, failed runs included: the bench root goes. */
+static void remove_root(void)
+{
+	char path[128];
+
+	for (const char *const *d = (const char *const[]){ "usr", "etc", "tmp", "proc", "dev", "bin", "sbin", "lib",
+							   "lib64", NULL };
+	     *d; d++) {
+		snprintf(path, sizeof path, "%s/%s", tmp, *d);
+		if (rmdir(path) < 0)
+			unlink(path);
+	}
+	rmdir(tmp);
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 50, have_bwrap;
-	char tmp[] = "/tmp/bsrun-bench-XXXXXX", path[128];
+	char path[128];
 	double *a, *b;
 
 	if (n < 1 || n > 100000)
@@ -130,6 +147,7 @@ int main(int argc, char **argv)
 		perror("mkdtemp");
 		return 1;
 	}
+	atexit(remove_root);
 	chmod(tmp, 0755);
 	for (const char *const *d = (const char *const[]){ "usr", "etc", "tmp", "proc", "dev", NULL }; *d; d++) {
 		snprintf(path, sizeof path, "%s/%s", tmp, *d);
@@ -181,14 +199,6 @@ int main(int argc, char **argv)
 	} else {
 		printf("bwrap: not available, no ratio\n");
 	}
-	for (const char *const *d = (const char *const[]){ "usr", "etc", "tmp", "proc", "dev", "bin", "sbin", "lib",
-							   "lib64", NULL };
-	     *d; d++) {
-		snprintf(path, sizeof path, "%s/%s", tmp, *d);
-		if (rmdir(path) < 0)
-			unlink(path);
-	}
-	rmdir(tmp);
 	free(a);
 	free(b);
 	free(t_create);
