@@ -586,8 +586,6 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		c->deadline = now_ms() + (int64_t)o->timeout_s * 1000;
 	c->nstypes = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
 		     (o->network_host ? 0 : CLONE_NEWNET);
-	/* the cgroup namespace: unshared by init once in its cgroup */
-
 	c->env = copy_env(o->env ? o->env : default_env);
 	if (!c->env) {
 		ret = bs_fail(ERR, ENOMEM, "context environment");
@@ -642,8 +640,10 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 		ret = bs_fail(ERR, errno, "pidfd_open");
 		goto fail;
 	}
+	/* (asked == 2: cloned with its cgroup namespace) */
 	if ((ret = pack_init_cfg(c, o, self_cg, asked == 2, parentfd, lfd, sendfds, &nsend, &cfg, &cfglen, ERR)) < 0)
 		goto fail;
+	asked = 0; /* answered, whatever the answer */
 	c->pid = bs_init_answer(&c->pidfd, ERR);
 	if (c->pid < 0) {
 		ret = c->pid;
@@ -707,7 +707,7 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	*out = c;
 	return 0;
 fail:
-	if (asked && c->pid == 0) {
+	if (asked) {
 		/* the zygote's answer must not wait for the next context */
 		c->pid = bs_init_answer(&c->pidfd, NULL, 0);
 		if (c->pid < 0)
