@@ -1430,6 +1430,22 @@ START_TEST(test_zygote)
 		ck_assert_int_eq(waitpid(k, &cst, 0), k);
 		ck_assert_msg(WIFEXITED(cst) && WEXITSTATUS(cst) == 0, "a child of ours got an init (status 0x%x)", cst);
 	}
+	/* a create that fails after asking the zygote (a bad cgroup name)
+	 * takes its answer and reaps the init: the next create is not
+	 * confused, and no child of ours but the zygote is left */
+	{
+		struct bs_ctx_opts bad;
+		struct bs_ctx *bc = NULL;
+		char err[256] = "";
+
+		base_opts(&bad);
+		bad.cgroup_parent = "no/such";
+		ck_assert_int_lt(bs_ctx_create(&bad, &bc, err, sizeof err), 0);
+		ck_assert_ptr_null(bc);
+		ck_assert_int_eq(child_named("bsrun-init"), 0);
+		c = make(&o);
+		bs_ctx_free(c);
+	}
 	ck_assert_int_eq(kill(z, SIGKILL), 0);
 	{
 		/* dead (a zombie until bsrun reaps it), then the next create */
