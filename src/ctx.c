@@ -252,9 +252,8 @@ static int own_root(const char *root, uint32_t uid, uint32_t gid, char *err, siz
 
 /* The registry entry: what `bsrun ctx` lists and needs to enter the
  * context. Made in two parts: the text without the init's pid (c->desc)
- * before the init exists, so that no allocation touches memory shared
- * copy-on-write with it (each such page costs a fault), and the pid lines
- * (c->head) once it is ready (describe_pid). */
+ * while the zygote clones the init, and the pid lines (c->head) once the
+ * init exists (describe_pid). */
 static void describe(struct bs_ctx *c, const struct bs_ctx_opts *o)
 {
 	struct bs_ctxreg_entry e;
