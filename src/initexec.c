@@ -5,11 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -73,8 +71,9 @@ static int init_memfd(char *err, size_t errlen)
 	return fd;
 }
 
-/* Executes the zygote: bsrun-init --zygote SOCK PARENT, its socket the only
- * fd it inherits besides stdio, every signal blocked (set by the caller). */
+/* Executes the zygote: bsrun-init --zygote SOCK PARENT, every signal
+ * blocked (set by the caller). Of our fds it keeps only stdio and SOCK:
+ * the close-on-exec ones go at the exec, the zygote closes the rest. */
 static int zygote_exec(int memfd, int sock, pid_t parent)
 {
 	char sarg[16], parg[24];
@@ -88,25 +87,25 @@ static int zygote_exec(int memfd, int sock, pid_t parent)
 	return -errno;
 }
 
+/* SIGKILL to a child of ours, then reaps it. */
+static void kill_reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Forgets the zygote: closes our socket to it, and kills and reaps it when
+ * it is ours (not our parent's, inherited across a fork). */
 static void zygote_stop(void)
 {
 	if (zy.sock >= 0)
 		close(zy.sock);
-	if (zy.pid > 0 && zy.owner == getpid()) {
-		kill(zy.pid, SIGKILL);
-		while (waitpid(zy.pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
+	if (zy.pid > 0 && zy.owner == getpid())
+		kill_reap(zy.pid);
 	zy.sock = -1;
 	zy.pid = 0;
 	zy.owner = 0;
-}
-
-/* At exit: the zygote goes with us, reaped (not left as a zombie for PID 1). */
-static void zygote_atexit(void)
-{
-	if (zy.owner == getpid())
-		zygote_stop();
 }
 
 static int zygote_start(char *err, size_t errlen)
@@ -141,7 +140,9 @@ static int zygote_start(char *err, size_t errlen)
 		close(sv[0]);
 		return bs_fail(err, errlen, e, "starting the context zygote");
 	}
-	if (registered != self && atexit(zygote_atexit) == 0)
+	/* at exit the zygote goes with us, reaped (not left as a zombie for
+	 * PID 1) */
+	if (registered != self && atexit(zygote_stop) == 0)
 		registered = self;
 	zy.pid = pid;
 	zy.owner = self;
@@ -156,15 +157,10 @@ int bs_init_request(uint64_t nsflags, int ctl, char *err, size_t errlen)
 	struct iovec iov = { &r, sizeof r };
 	int ret;
 
-	if (zy.owner != getpid()) {
-		/* none yet, or our parent's (inherited across a fork): not ours */
-		if (zy.sock >= 0)
-			close(zy.sock);
-		zy.sock = -1;
-		zy.pid = 0;
-	} else if (zy.euid != geteuid()) {
-		zygote_stop(); /* started with other credentials */
-	}
+	/* our parent's (inherited across a fork), or started with other
+	 * credentials: not for us */
+	if (zy.owner != getpid() || zy.euid != geteuid())
+		zygote_stop();
 	for (int attempt = 0;; attempt++) {
 		if (zy.sock < 0 && (ret = zygote_start(err, errlen)) < 0)
 			return ret;
@@ -207,9 +203,7 @@ pid_t bs_init_answer(int *pidfd, char *err, size_t errlen)
 	*pidfd = (int)syscall(SYS_pidfd_open, a.pid, 0);
 	if (*pidfd < 0) {
 		e = errno;
-		kill(a.pid, SIGKILL);
-		while (waitpid(a.pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		kill_reap(a.pid);
 		return bs_fail(err, errlen, e, "pidfd_open of the context's init");
 	}
 	return a.pid;
