@@ -241,7 +241,7 @@ static _Noreturn void init_main(int ctl)
 	char err[240] = "", go = 0, *buf;
 	sigset_t none;
 	ssize_t n;
-	int nullfd, ret, fds[3], nfds = 0;
+	int ret, fds[3], nfds = 0;
 
 	prctl(PR_SET_NAME, "bsrun-init", 0L, 0L, 0L);
 	sigemptyset(&none); /* the zygote blocks every signal; dispositions are its defaults */
@@ -258,17 +258,15 @@ static _Noreturn void init_main(int ctl)
 	if (n <= 0 || n > BS_INITCFG_MAX || !(buf = malloc((size_t)n)))
 		_exit(1);
 	n = bs_recv_fds(ctl, buf, (size_t)n, fds, 3, &nfds, 0);
-	if (n <= 0 || bs_initcfg_unpack(buf, (size_t)n, &cfg) < 0 || !(cfg.parentfd = take_fd(fds, nfds, cfg.parentfd), 1) ||
-	    cfg.parentfd < 0) {
+	if (n <= 0 || bs_initcfg_unpack(buf, (size_t)n, &cfg) < 0 ||
+	    (cfg.parentfd = take_fd(fds, nfds, cfg.parentfd)) < 0) {
 		bs_cinit_send(ctl, 'E', EPROTO, "the context's init got a bad config");
 		_exit(1);
 	}
 	cfg.lockfd = take_fd(fds, nfds, cfg.lockfd);
 	cfg.lfd = take_fd(fds, nfds, cfg.lfd);
-	/* stdin and stdout: /dev/null; stderr stays for diagnostics */
-	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0)
-		_exit(1);
+	/* stderr stays for diagnostics; stdin and stdout (the zygote's
+	 * /dev/null) and every other fd go */
 	int keep[] = { 2, ctl, cfg.parentfd, cfg.lockfd, cfg.lfd };
 	bs_close_except(keep, sizeof keep / sizeof *keep);
 	ret = setup(err, sizeof err);
@@ -293,7 +291,7 @@ static void zygote_one(int sock, pid_t parent)
 	struct ucred cred;
 	ssize_t n = bs_recv_fds_cred(sock, &r, sizeof r, &ctl, 1, &nfds, 0, &cred);
 
-	if (n == 0 || (n < 0 && n != -EMSGSIZE && n != -EINTR))
+	if (n == 0 || (n < 0 && n != -EMSGSIZE))
 		_exit(0); /* bsrun is gone */
 	/* only bsrun itself: a child of it that inherited the socket (a
 	 * function run in a context) must not get inits made on the host */
