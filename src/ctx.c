@@ -498,6 +498,15 @@ int bs_ctx_reserve_ids(const struct bs_ctx_opts *o, struct bs_idrange *r, char *
 
 static void reap_init(struct bs_ctx *c);
 
+/* Appends fd (unless -1) to fds[0..*n); its index there, or -1. */
+static int32_t add_fd(int *fds, int *n, int fd)
+{
+	if (fd < 0)
+		return -1;
+	fds[*n] = fd;
+	return (*n)++;
+}
+
 /* The config of the context's init (initcfg.h), packed: what o asks for, the
  * filter, the fds it keeps (indexes of those sent along with it: bsrun's
  * pidfd, the id slot's lock, the rootless namespace socket). */
@@ -513,9 +522,9 @@ static int pack_init_cfg(const struct bs_ctx *c, const struct bs_ctx_opts *o, in
 	int n, ret;
 
 	*nfds = 0;
-	ic.parentfd = parentfd >= 0 ? (fds[*nfds] = parentfd, (*nfds)++) : -1;
-	ic.lockfd = c->ids.lockfd >= 0 ? (fds[*nfds] = c->ids.lockfd, (*nfds)++) : -1;
-	ic.lfd = lfd >= 0 ? (fds[*nfds] = lfd, (*nfds)++) : -1;
+	ic.parentfd = add_fd(fds, nfds, parentfd);
+	ic.lockfd = add_fd(fds, nfds, c->ids.lockfd);
+	ic.lfd = add_fd(fds, nfds, lfd);
 	if (o->flags & BS_CTX_PROC_SUBSET)
 		ic.rootfs_flags |= BS_ROOTFS_PROC_SUBSET;
 	if (o->flags & BS_CTX_ROOT_RO)
@@ -532,16 +541,14 @@ static int pack_init_cfg(const struct bs_ctx *c, const struct bs_ctx_opts *o, in
 }
 
 /* Asks the zygote for the init (bs_init_request), with the cgroup
- * namespace at once when newcg; sv[1] goes to it. *asked: 1, or 2 with newcg. */
-static int ask_init(struct bs_ctx *c, int sv[2], int newcg, int *asked, char *err, size_t errlen)
+ * namespace at once when newcg; sv[1] goes to it. */
+static int ask_init(struct bs_ctx *c, int sv[2], int newcg, char *err, size_t errlen)
 {
 	uint64_t flags = (uint64_t)(c->nstypes & ~CLONE_NEWCGROUP) | (newcg ? CLONE_NEWCGROUP : 0);
 	int ret = bs_init_request(flags, sv[1], ERR);
 
 	close(sv[1]);
 	sv[1] = -1;
-	if (ret == 0)
-		*asked = newcg ? 2 : 1;
 	return ret;
 }
 
@@ -554,10 +561,7 @@ static const char *init_gone(struct bs_ctx *c)
 	st = c->init_status;
 	if (st < 0 || (st & 0x7f))
 		return "it was killed";
-	switch ((st >> 8) & 0xff) {
-	case BS_INIT_EXIT_NOGO: return "bsrun closed its channel";
-	default: return "it exited during setup";
-	}
+	return ((st >> 8) & 0xff) == BS_INIT_EXIT_NOGO ? "bsrun closed its channel" : "it exited during setup";
 }
 
 int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, size_t errlen)
@@ -565,7 +569,8 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	struct bs_rootfs rf = { .root = o->root, .binds = o->binds, .nbinds = o->nbinds };
 	struct bs_cinit_msg m;
 	struct bs_ctx *c;
-	int sv[2] = { -1, -1 }, parentfd = -1, lfd = -1, ret, self_cg = 0, asked = 0, sendfds[3], nsend = 0;
+	int sv[2] = { -1, -1 }, parentfd = -1, lfd = -1, ret, self_cg = 0, sendfds[3], nsend = 0;
+	int asked = 0, newcg = 0; /* the zygote has our request (newcg: with the cgroup namespace) */
 	char *cfg = NULL;
 	size_t cfglen = 0;
 	char rundir[4200];
@@ -600,8 +605,11 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	sv[0] = -1;
 	/* as root: the zygote clones the init while we go on (it waits for
 	 * 'G'), and the init starts its cgroup namespace once in its cgroup */
-	if (geteuid() == 0 && (ret = ask_init(c, sv, 0, &asked, ERR)) < 0)
-		goto fail;
+	if (geteuid() == 0) {
+		if ((ret = ask_init(c, sv, 0, ERR)) < 0)
+			goto fail;
+		asked = 1;
+	}
 	if (!o->rundir)
 		bs_ctxreg_rundir(rundir, sizeof rundir);
 	if (o->ids) {
@@ -631,16 +639,19 @@ int bs_ctx_create(const struct bs_ctx_opts *o, struct bs_ctx **out, char *err, s
 	}
 	/* rootless: later, when we know whether there is a cgroup to join: the
 	 * cgroup namespace must be one at the clone, for open_namespaces */
-	if (!asked && (ret = ask_init(c, sv, !c->cg, &asked, ERR)) < 0)
-		goto fail;
+	if (!asked) {
+		newcg = !c->cg;
+		if ((ret = ask_init(c, sv, newcg, ERR)) < 0)
+			goto fail;
+		asked = 1;
+	}
 	describe(c, o);
 	parentfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (parentfd < 0) {
 		ret = bs_fail(ERR, errno, "pidfd_open");
 		goto fail;
 	}
-	/* (asked == 2: cloned with its cgroup namespace) */
-	if ((ret = pack_init_cfg(c, o, self_cg, asked == 2, parentfd, lfd, sendfds, &nsend, &cfg, &cfglen, ERR)) < 0)
+	if ((ret = pack_init_cfg(c, o, self_cg, newcg, parentfd, lfd, sendfds, &nsend, &cfg, &cfglen, ERR)) < 0)
 		goto fail;
 	asked = 0; /* answered, whatever the answer */
 	c->pid = bs_init_answer(&c->pidfd, ERR);
