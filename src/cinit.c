@@ -191,15 +191,14 @@ static const struct { int type; const char *name; } ns_files[] = {
 	{ CLONE_NEWIPC, "ipc" },   { CLONE_NEWNET, "net" }, { CLONE_NEWCGROUP, "cgroup" },
 };
 #define NNS (sizeof ns_files / sizeof *ns_files)
+_Static_assert(NNS <= BS_FDPASS_MAX, "one message carries every namespace");
 
 /* One connection on the namespace socket: our namespace fds, then close. */
 static void hand_out_ns(int lfd, int nstypes)
 {
 	int fds[NNS], n = 0, conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	char buf[CMSG_SPACE(sizeof fds)], byte = 'N';
+	char byte = 'N';
 	struct iovec iov = { &byte, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf };
-	struct cmsghdr *cm;
 
 	if (conn < 0)
 		return;
@@ -214,14 +213,7 @@ static void hand_out_ns(int lfd, int nstypes)
 			goto out;
 		n++;
 	}
-	memset(buf, 0, sizeof buf);
-	mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
-	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)n);
-	sendmsg(conn, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	bs_send_fdsv(conn, &iov, 1, fds, n); /* non-blocking: a reader that does not read gets nothing */
 out:
 	while (n--)
 		close(fds[n]);
@@ -231,14 +223,13 @@ out:
 int bs_cinit_get_ns(const char *path, int *fds, int max)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char buf[CMSG_SPACE(sizeof(int) * NNS)], byte;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof buf };
-	struct cmsghdr *cm;
 	struct pollfd p;
+	char byte = 0;
 	int fd, n = 0;
 	ssize_t r;
 
+	if (max > BS_FDPASS_MAX)
+		max = BS_FDPASS_MAX;
 	if (strlen(path) >= sizeof sa.sun_path)
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path));
@@ -256,24 +247,13 @@ int bs_cinit_get_ns(const char *path, int *fds, int max)
 		close(fd);
 		return -ETIMEDOUT;
 	}
-	r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	r = bs_recv_fds(fd, &byte, 1, fds, max, &n, 0);
 	close(fd);
+	if (r == -EMSGSIZE)
+		return -EPROTO;
 	if (r < 0)
-		return -errno;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int f;
-
-			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof f);
-			if (n < max)
-				fds[n++] = f;
-			else
-				close(f);
-		}
-	}
-	if (r != 1 || byte != 'N' || n == 0 || (mh.msg_flags & MSG_CTRUNC)) {
+		return (int)r;
+	if (r != 1 || byte != 'N' || n == 0) {
 		while (n--)
 			close(fds[n]);
 		return -EPROTO;

@@ -7,7 +7,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#define BS_FDPASS_MAX 4 /* fds per message */
+#define BS_FDPASS_MAX 8 /* fds per message */
 
 /* Sends iov[0..niov) as one message with fds[0..nfds) attached. Returns 0,
  * -EIO on a short send, or -errno; retries on EINTR, never raises SIGPIPE. */
